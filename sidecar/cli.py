@@ -1,0 +1,65 @@
+"""The `cryptopay-sidecar` command: serve, emulator."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from sidecar import __version__, logs
+from sidecar.config import ConfigError, add_serve_arguments, settings_from_args
+
+
+def _run(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        import uvloop
+    except ImportError:  # uvloop is optional (not on every platform)
+        asyncio.run(coro)
+    else:
+        uvloop.run(coro)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cryptopay-sidecar",
+        description="A gRPC sidecar for the Crypto Pay API (@CryptoBot).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the sidecar")
+    add_serve_arguments(serve)
+
+    from sidecar.emulator import runner as emulator_runner
+
+    emulator = commands.add_parser(
+        "emulator", help="run the Crypto Pay emulator for local development and tests"
+    )
+    emulator_runner.add_arguments(emulator)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        try:
+            settings = settings_from_args(args)
+        except ConfigError as exc:
+            print(f"cryptopay-sidecar: {exc}", file=sys.stderr)
+            return 2
+        logs.configure(settings.log_level, settings.log_format)
+        from sidecar.server import serve
+
+        _run(serve(settings))
+        return 0
+    if args.command == "emulator":
+        from sidecar.emulator import runner as emulator_runner
+
+        return emulator_runner.run(args)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,175 @@
+"""Sidecar settings from flags and environment variables (the token only from env or a file)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sidecar.secrets import Secret
+
+UPSTREAMS = {
+    "mainnet": "https://pay.crypt.bot",
+    "testnet": "https://testnet-pay.crypt.bot",
+}
+TOKEN_ENV = "CRYPTOPAY_API_TOKEN"
+ENV_PREFIX = "CRYPTOPAY_SIDECAR_"
+TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9]{35}$")
+# A well-formed token the embedded emulator accepts; it is not a secret.
+DEMO_TOKEN = "1000:" + "DemoTokenForLocalDevelopmentOnly000"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message tells the operator what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    grpc_listen: str = "127.0.0.1:50051"
+    http_listen: str | None = "127.0.0.1:8080"
+    upstream_url: str = UPSTREAMS["mainnet"]
+    token: Secret = field(default_factory=lambda: Secret(""))
+    demo: bool = False
+    demo_emulator_listen: str = "127.0.0.1:8090"
+    policy_path: str | None = None
+    redis_url: Secret | None = None
+    log_level: str = "info"
+    log_format: str = "json"
+    grace_seconds: float = 10.0
+    request_timeout: float = 30.0
+    max_concurrent_rpcs: int = 1000
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    return os.environ.get(ENV_PREFIX + name, default)
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--grpc-listen",
+        default=_env("GRPC_LISTEN", "127.0.0.1:50051"),
+        help="host:port for the gRPC API (default %(default)s; env CRYPTOPAY_SIDECAR_GRPC_LISTEN)",
+    )
+    parser.add_argument(
+        "--http-listen",
+        default=_env("HTTP_LISTEN", "127.0.0.1:8080"),
+        help="host:port for webhooks, /metrics, /healthz and /readyz; 'off' disables it "
+        "(default %(default)s; env CRYPTOPAY_SIDECAR_HTTP_LISTEN)",
+    )
+    parser.add_argument(
+        "--upstream",
+        default=_env("UPSTREAM", "mainnet"),
+        help="mainnet, testnet or a base URL such as http://127.0.0.1:8090 "
+        "(default %(default)s; env CRYPTOPAY_SIDECAR_UPSTREAM)",
+    )
+    parser.add_argument(
+        "--token-file",
+        default=_env("TOKEN_FILE"),
+        help=f"file holding the Crypto Pay API token (a mounted secret); otherwise ${TOKEN_ENV}",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run with an embedded Crypto Pay emulator and in-memory stores: no token, no Redis",
+    )
+    parser.add_argument(
+        "--demo-emulator-listen",
+        default="127.0.0.1:8090",
+        help="host:port of the embedded emulator in --demo mode (default %(default)s)",
+    )
+    parser.add_argument(
+        "--policy",
+        default=_env("POLICY"),
+        help="policy file or directory (env CRYPTOPAY_SIDECAR_POLICY)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="redis://, rediss:// or redis+sentinel:// URL (env CRYPTOPAY_SIDECAR_REDIS_URL)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default=_env("LOG_LEVEL", "info"),
+        choices=["debug", "info", "warning", "error"],
+    )
+    parser.add_argument(
+        "--log-format", default=_env("LOG_FORMAT", "json"), choices=["json", "text"]
+    )
+    parser.add_argument(
+        "--grace",
+        type=float,
+        default=float(_env("GRACE_SECONDS", "10") or 10),
+        help="seconds to finish in-flight calls on SIGTERM (default %(default)s)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=float(_env("REQUEST_TIMEOUT", "30") or 30),
+        help="upper bound of one upstream attempt, in seconds (default %(default)s)",
+    )
+
+
+def resolve_upstream(value: str) -> str:
+    if value in UPSTREAMS:
+        return UPSTREAMS[value]
+    if re.match(r"^https?://[^/\s]+", value):
+        return value.rstrip("/")
+    raise ConfigError(f"--upstream must be mainnet, testnet or an http(s) base URL, got {value!r}")
+
+
+def read_token(token_file: str | None) -> Secret:
+    if token_file:
+        path = Path(token_file)
+        try:
+            value = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read --token-file {token_file}: {exc.strerror}") from None
+        source = f"--token-file {token_file}"
+    else:
+        value = os.environ.get(TOKEN_ENV, "").strip()
+        source = f"${TOKEN_ENV}"
+    if not value:
+        raise ConfigError(
+            f"no Crypto Pay API token: set ${TOKEN_ENV} or --token-file "
+            "(or run with --demo to use the embedded emulator)"
+        )
+    if not TOKEN_PATTERN.match(value):
+        # Never echo the value: it may be a real token with a typo.
+        raise ConfigError(
+            f"the token from {source} is not of the form <app id>:<35 letters and digits>"
+        )
+    return Secret(value)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    http_listen = None if args.http_listen in ("", "off", "none") else args.http_listen
+    redis_url = args.redis_url or _env("REDIS_URL")
+    if args.demo:
+        token = Secret(DEMO_TOKEN)
+        upstream = f"http://{args.demo_emulator_listen}"
+    else:
+        upstream = resolve_upstream(args.upstream)
+        token = read_token(args.token_file)
+    return Settings(
+        grpc_listen=args.grpc_listen,
+        http_listen=http_listen,
+        upstream_url=upstream,
+        token=token,
+        demo=args.demo,
+        demo_emulator_listen=args.demo_emulator_listen,
+        policy_path=args.policy,
+        redis_url=Secret(redis_url) if redis_url else None,
+        log_level=args.log_level,
+        log_format=args.log_format,
+        grace_seconds=args.grace,
+        request_timeout=args.request_timeout,
+    )
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(f"expected host:port, got {value!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)

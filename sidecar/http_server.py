@@ -1,0 +1,36 @@
+"""The sidecar's HTTP side (aiohttp.web in the gRPC event loop): probes, and later webhooks
+and /metrics. Routes are added by the components that own them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiohttp import web
+
+ReadinessCheck = Callable[[], tuple[bool, str]]
+
+
+def create_app(readiness: ReadinessCheck) -> web.Application:
+    app = web.Application(client_max_size=1024 * 1024)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        ready, reason = readiness()
+        return web.json_response(
+            {"status": "ready" if ready else "not_ready", "reason": reason},
+            status=200 if ready else 503,
+        )
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+async def start(app: web.Application, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    await site.start()
+    return runner

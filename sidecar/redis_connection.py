@@ -1,0 +1,78 @@
+"""Connecting to Redis from one URL: plain, TLS, Sentinel or Cluster.
+
+    redis://[:password@]host:6379/0          plain
+    rediss://host:6380/0                     TLS
+    redis+sentinel://host1:26379,host2:26379/mymaster[/db]   Sentinel (master discovery)
+    redis+cluster://host1:7000,host2:7001    Cluster
+
+Every script in the sidecar passes its keys through KEYS[] and puts a hash tag ({...}) in them,
+so each script's keys share one slot and run unchanged on Cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import redis.asyncio as redis
+from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.sentinel import Sentinel
+
+from sidecar.secrets import Secret
+
+Redis = redis.Redis | RedisCluster
+
+# Fail fast: a request must never wait long on Redis; callers fall back or refuse instead.
+SOCKET_TIMEOUT = 0.5
+CONNECT_TIMEOUT = 0.5
+
+
+def _hosts(netloc: str, default_port: int) -> list[tuple[str, int]]:
+    hosts = []
+    for part in netloc.rpartition("@")[2].split(","):
+        host, _, port = part.partition(":")
+        hosts.append((host, int(port or default_port)))
+    return hosts
+
+
+def connect(url: Secret, **options: Any) -> Redis:
+    """A client for the URL; nothing is sent until the first command."""
+    raw = url.reveal()
+    parts = urlsplit(raw)
+    common: dict[str, Any] = {
+        "socket_timeout": SOCKET_TIMEOUT,
+        "socket_connect_timeout": CONNECT_TIMEOUT,
+        "health_check_interval": 10,
+        **options,
+    }
+    if parts.scheme == "redis+sentinel":
+        path = [p for p in parts.path.split("/") if p]
+        if not path:
+            raise ValueError(
+                "a redis+sentinel URL names the master: redis+sentinel://h:26379/mymaster"
+            )
+        query = parse_qs(parts.query)
+        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+            _hosts(parts.netloc, 26379),
+            sentinel_kwargs={"password": query.get("sentinel_password", [None])[0]},
+            **common,
+        )
+        master: redis.Redis = sentinel.master_for(
+            path[0], db=int(path[1]) if len(path) > 1 else 0, password=parts.password
+        )
+        return master
+    if parts.scheme == "redis+cluster":
+        nodes = [ClusterNode(h, p) for h, p in _hosts(parts.netloc, 6379)]
+        return RedisCluster(startup_nodes=nodes, password=parts.password, **common)
+    if parts.scheme in ("redis", "rediss", "unix"):
+        return redis.Redis.from_url(raw, **common)
+    raise ValueError(
+        "the Redis URL must start with redis://, rediss://, redis+sentinel:// or redis+cluster://"
+    )
+
+
+def describe(url: Secret) -> str:
+    """The URL without credentials, for logs."""
+    parts = urlsplit(url.reveal())
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}"

@@ -1,0 +1,164 @@
+"""Assembles and runs the sidecar: gRPC server, HTTP side, upstream session, demo emulator.
+
+Start-up order puts the upstream session before the gRPC port, and shutdown reverses it:
+health goes NOT_SERVING first, in-flight calls finish within the grace period, then the
+upstream session closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from aiohttp import web
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from sidecar import http_server, logs
+from sidecar.config import Settings, split_host_port
+from sidecar.gateway import Gateway, GatewaySettings
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from sidecar.service import CryptoPayService
+from sidecar.upstream import HttpUpstream, UpstreamSettings
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CryptoPayService"].full_name
+
+GRPC_OPTIONS: list[tuple[str, Any]] = [
+    ("grpc.max_concurrent_streams", 256),
+    ("grpc.max_receive_message_length", 1024 * 1024),
+    ("grpc.max_send_message_length", 16 * 1024 * 1024),
+    # Mesh and Go clients ping every 10-30 s; the C-core default would answer too_many_pings.
+    ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.keepalive_time_ms", 60_000),
+    ("grpc.keepalive_timeout_ms", 20_000),
+    # Let clients rebalance across replicas.
+    ("grpc.max_connection_age_ms", 30 * 60_000),
+    ("grpc.max_connection_age_grace_ms", 60_000),
+    # A port clash must fail loudly rather than silently share the port.
+    ("grpc.so_reuseport", 0),
+]
+
+
+@dataclass
+class Sidecar:
+    settings: Settings
+    grpc_port: int = 0
+    http_port: int = 0
+    _server: grpc.aio.Server | None = None
+    _health: Any = None  # grpc_health's aio HealthServicer (untyped)
+    _upstream: HttpUpstream | None = None
+    _http: web.AppRunner | None = None
+    _emulator: Any = None
+    _draining: bool = False
+    _closers: list[Any] = field(default_factory=list)
+
+    async def start(self) -> None:
+        s = self.settings
+        logs.redact(s.token.reveal())
+        if s.demo:
+            await self._start_emulator()
+        self._upstream = HttpUpstream(
+            UpstreamSettings(
+                base_url=s.upstream_url, token=s.token, request_timeout=s.request_timeout
+            )
+        )
+        await self._upstream.start()
+        gateway = Gateway(self._upstream, GatewaySettings(request_timeout=s.request_timeout))
+
+        server = grpc.aio.server(
+            options=GRPC_OPTIONS, maximum_concurrent_rpcs=s.max_concurrent_rpcs
+        )
+        pb_grpc.add_CryptoPayServiceServicer_to_server(CryptoPayService(gateway), server)
+        self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        host, port = split_host_port(s.grpc_listen)
+        self.grpc_port = server.add_insecure_port(f"{host}:{port}")
+        await server.start()
+        self._server = server
+
+        if s.http_listen:
+            app = http_server.create_app(self.readiness)
+            http_host, http_port = split_host_port(s.http_listen)
+            self._http = await http_server.start(app, http_host, http_port)
+            self.http_port = _bound_port(self._http) or http_port
+
+        for name in ("", SERVICE_NAME):
+            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info(
+            "cryptopay-sidecar serving",
+            extra={
+                "grpc_listen": f"{host}:{self.grpc_port}",
+                "http_listen": s.http_listen
+                and f"{s.http_listen.rpartition(':')[0]}:{self.http_port}",
+                "upstream": s.upstream_url,
+                "token_fingerprint": s.token.fingerprint(),
+                "demo": s.demo,
+                "policy": s.policy_path or "permissive default",
+                "redis": "configured" if s.redis_url else "none (in-memory stores)",
+            },
+        )
+
+    async def _start_emulator(self) -> None:
+        from sidecar.emulator.config import EmulatorConfig
+        from sidecar.emulator.runner import start_emulator
+
+        host, port = split_host_port(self.settings.demo_emulator_listen)
+        self._emulator = await start_emulator(EmulatorConfig(), host=host, port=port)
+        log.info(
+            "demo mode: embedded Crypto Pay emulator",
+            extra={"emulator_url": self._emulator.base_url},
+        )
+
+    def readiness(self) -> tuple[bool, str]:
+        if self._draining:
+            return False, "draining"
+        if self._upstream is None or not self._upstream.ready:
+            return False, "upstream session not ready"
+        return True, "ok"
+
+    async def stop(self) -> None:
+        self._draining = True
+        if self._health is not None:
+            await self._health.enter_graceful_shutdown()
+        log.info("draining", extra={"grace_seconds": self.settings.grace_seconds})
+        if self._server is not None:
+            await self._server.stop(self.settings.grace_seconds)
+        if self._http is not None:
+            await self._http.cleanup()
+        if self._upstream is not None:
+            await self._upstream.close()
+        if self._emulator is not None:
+            await self._emulator.stop()
+        log.info("stopped")
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            return int(address[1])
+    return None
+
+
+async def serve(settings: Settings) -> None:
+    """Runs until SIGTERM or SIGINT, then shuts down gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    sidecar = Sidecar(settings)
+    try:
+        await sidecar.start()
+        await stop.wait()
+    finally:
+        await sidecar.stop()

@@ -1,0 +1,110 @@
+"""CryptoPayService: the gRPC face of the gateway (one thin method per RPC)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import grpc
+from google.protobuf.message import Message
+
+from sidecar.errors import RpcError
+from sidecar.gateway import Call, Gateway, metadata_dict
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from sidecar.methods import BY_RPC
+
+log = logging.getLogger(__name__)
+
+Context = grpc.aio.ServicerContext[Message, Message]
+
+
+class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+
+    async def _serve(self, rpc: str, request: Message, context: Context) -> Message:
+        remaining = context.time_remaining()
+        call = Call(
+            spec=BY_RPC[rpc],
+            request=request,
+            metadata=metadata_dict(context.invocation_metadata()),  # type: ignore[arg-type]
+            deadline=None if remaining is None else time.monotonic() + remaining,
+        )
+        try:
+            response = await self._gateway.handle(call)
+        except RpcError as error:
+            await context.abort_with_status(error.to_status(_trailers(call)))  # type: ignore[attr-defined]
+            raise  # unreachable: abort_with_status raises
+        context.set_trailing_metadata(_trailers(call))
+        return response
+
+    async def GetMe(self, request: pb.GetMeRequest, context: Context) -> pb.GetMeResponse:  # type: ignore[override]
+        return await self._serve("GetMe", request, context)  # type: ignore[return-value]
+
+    async def CreateInvoice(  # type: ignore[override]
+        self, request: pb.CreateInvoiceRequest, context: Context
+    ) -> pb.CreateInvoiceResponse:
+        return await self._serve("CreateInvoice", request, context)  # type: ignore[return-value]
+
+    async def DeleteInvoice(  # type: ignore[override]
+        self, request: pb.DeleteInvoiceRequest, context: Context
+    ) -> pb.DeleteInvoiceResponse:
+        return await self._serve("DeleteInvoice", request, context)  # type: ignore[return-value]
+
+    async def CreateCheck(  # type: ignore[override]
+        self, request: pb.CreateCheckRequest, context: Context
+    ) -> pb.CreateCheckResponse:
+        return await self._serve("CreateCheck", request, context)  # type: ignore[return-value]
+
+    async def DeleteCheck(  # type: ignore[override]
+        self, request: pb.DeleteCheckRequest, context: Context
+    ) -> pb.DeleteCheckResponse:
+        return await self._serve("DeleteCheck", request, context)  # type: ignore[return-value]
+
+    async def Transfer(  # type: ignore[override]
+        self, request: pb.TransferRequest, context: Context
+    ) -> pb.TransferResponse:
+        return await self._serve("Transfer", request, context)  # type: ignore[return-value]
+
+    async def GetInvoices(  # type: ignore[override]
+        self, request: pb.GetInvoicesRequest, context: Context
+    ) -> pb.GetInvoicesResponse:
+        return await self._serve("GetInvoices", request, context)  # type: ignore[return-value]
+
+    async def GetTransfers(  # type: ignore[override]
+        self, request: pb.GetTransfersRequest, context: Context
+    ) -> pb.GetTransfersResponse:
+        return await self._serve("GetTransfers", request, context)  # type: ignore[return-value]
+
+    async def GetChecks(  # type: ignore[override]
+        self, request: pb.GetChecksRequest, context: Context
+    ) -> pb.GetChecksResponse:
+        return await self._serve("GetChecks", request, context)  # type: ignore[return-value]
+
+    async def GetBalance(  # type: ignore[override]
+        self, request: pb.GetBalanceRequest, context: Context
+    ) -> pb.GetBalanceResponse:
+        return await self._serve("GetBalance", request, context)  # type: ignore[return-value]
+
+    async def GetExchangeRates(  # type: ignore[override]
+        self, request: pb.GetExchangeRatesRequest, context: Context
+    ) -> pb.GetExchangeRatesResponse:
+        return await self._serve("GetExchangeRates", request, context)  # type: ignore[return-value]
+
+    async def GetCurrencies(  # type: ignore[override]
+        self, request: pb.GetCurrenciesRequest, context: Context
+    ) -> pb.GetCurrenciesResponse:
+        return await self._serve("GetCurrencies", request, context)  # type: ignore[return-value]
+
+    async def GetStats(  # type: ignore[override]
+        self, request: pb.GetStatsRequest, context: Context
+    ) -> pb.GetStatsResponse:
+        return await self._serve("GetStats", request, context)  # type: ignore[return-value]
+
+
+def _trailers(call: Call) -> tuple[tuple[str, str], ...]:
+    items = list(call.trailing)
+    if call.attempts:
+        items.append(("cryptopay-attempts", str(call.attempts)))
+    return tuple(items)

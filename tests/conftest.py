@@ -1,0 +1,212 @@
+"""Fixtures shared by the whole suite: the emulator, a sidecar wired to it, a gRPC stub, and a
+throwaway redis-server. Everything talks over real sockets: gRPC to the sidecar, HTTP to the
+emulator."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import grpc
+import pytest
+
+from sidecar.config import Settings
+from sidecar.emulator.config import EmulatorConfig
+from sidecar.emulator.runner import RunningEmulator, start_emulator
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from sidecar.secrets import Secret
+from sidecar.server import Sidecar
+from tests.helpers import free_port, new_token
+
+
+class EmulatorControl:
+    """A small client for the emulator's control API (/_emulator/...)."""
+
+    def __init__(self, base_url: str, session: aiohttp.ClientSession) -> None:
+        self.base_url = base_url
+        self._session = session
+
+    async def request(
+        self, method: str, path: str, token: str | None = None, body: Any = None
+    ) -> Any:
+        headers = {"Crypto-Pay-API-Token": token} if token else {}
+        async with self._session.request(
+            method, f"{self.base_url}/_emulator/{path}", json=body, headers=headers
+        ) as response:
+            data = await response.json(content_type=None)
+            if response.status >= 300:
+                raise AssertionError(f"control {method} {path} -> {response.status}: {data}")
+            return data["result"] if isinstance(data, dict) and "result" in data else data
+
+    async def api(self, token: str, method: str, **params: Any) -> tuple[int, Any]:
+        """Calls the emulator's Crypto Pay API directly (bypassing the sidecar)."""
+        async with self._session.post(
+            f"{self.base_url}/api/{method}",
+            json=params,
+            headers={"Crypto-Pay-API-Token": token},
+        ) as response:
+            return response.status, await response.json(content_type=None)
+
+    async def api_requests(self, token: str | None = None) -> int:
+        """How many /api/ requests the emulator has received (for this app if token given)."""
+        stats = await self.request("GET", "stats", token)
+        return int(stats["total"])
+
+    async def fault(self, token: str, **rule: Any) -> None:
+        await self.request("POST", "faults", token, rule)
+
+    async def pay(self, token: str, invoice_id: int, **body: Any) -> Any:
+        return await self.request("POST", f"invoices/{invoice_id}/pay", token, body or {})
+
+    async def ledger(self, token: str) -> Any:
+        return await self.request("GET", "ledger", token)
+
+
+@pytest.fixture(scope="session")
+async def emulator() -> AsyncIterator[RunningEmulator]:
+    running = await start_emulator(EmulatorConfig(seed=7), host="127.0.0.1", port=0)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture(scope="session")
+async def http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture(scope="session")
+async def control(
+    emulator: RunningEmulator, http_session: aiohttp.ClientSession
+) -> EmulatorControl:
+    return EmulatorControl(emulator.base_url, http_session)
+
+
+@pytest.fixture
+def token() -> str:
+    """A fresh app in the emulator for each test."""
+    return new_token()
+
+
+@dataclass
+class RunningSidecar:
+    sidecar: Sidecar
+    channel: grpc.aio.Channel
+    stub: pb_grpc.CryptoPayServiceStub
+    token: str
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.sidecar.grpc_port}"
+
+
+async def start_sidecar(emulator: RunningEmulator, token: str, **overrides: Any) -> RunningSidecar:
+    settings = Settings(
+        grpc_listen="127.0.0.1:0",
+        http_listen="127.0.0.1:0",
+        upstream_url=emulator.base_url,
+        token=Secret(token),
+        grace_seconds=1.0,
+        request_timeout=5.0,
+        **overrides,
+    )
+    sidecar = Sidecar(settings)
+    await sidecar.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{sidecar.grpc_port}")
+    return RunningSidecar(sidecar, channel, pb_grpc.CryptoPayServiceStub(channel), token)
+
+
+@pytest.fixture
+async def sidecar(emulator: RunningEmulator, token: str) -> AsyncIterator[RunningSidecar]:
+    running = await start_sidecar(emulator, token)
+    yield running
+    await running.channel.close(None)
+    await running.sidecar.stop()
+
+
+@pytest.fixture
+def stub(sidecar: RunningSidecar) -> pb_grpc.CryptoPayServiceStub:
+    return sidecar.stub
+
+
+# --- Redis ---------------------------------------------------------------------------------------
+
+
+def redis_server_binary() -> str | None:
+    return os.environ.get("REDIS_SERVER_BIN") or shutil.which("redis-server")
+
+
+@dataclass
+class RedisServer:
+    port: int
+    process: subprocess.Popen[bytes]
+    directory: str
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(5)
+
+    def start(self) -> None:
+        """(Re)starts the server on the same port."""
+        self.process = _spawn_redis(self.port, self.directory)
+
+
+def _spawn_redis(port: int, directory: str) -> subprocess.Popen[bytes]:
+    binary = redis_server_binary()
+    if binary is None:
+        pytest.fail("redis-server is not installed (apt-get install redis-server)")
+    process = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            directory,
+            "--daemonize",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    import socket
+
+    for _ in range(200):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return process
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail("redis-server exited at start")
+            time.sleep(0.02)
+    pytest.fail("redis-server did not answer PING")
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A private, throwaway redis-server on a free port (never the machine's shared one)."""
+    directory = tempfile.mkdtemp(prefix="redis-test-")
+    port = free_port()
+    server = RedisServer(port, _spawn_redis(port, directory), directory)
+    yield server
+    server.stop()
+    shutil.rmtree(directory, ignore_errors=True)

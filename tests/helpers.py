@@ -1,0 +1,54 @@
+"""Shared test helpers (not fixtures): locating the shared fixtures, tokens, free ports."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import string
+from pathlib import Path
+from typing import Any
+
+from sidecar import mapping
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+def fixture(name: str) -> Any:
+    """A payload from ../shared/fixtures, numbers parsed as Decimal like the sidecar does."""
+    return mapping.loads((FIXTURES / name).read_bytes())
+
+
+def new_token(app_id: int | None = None) -> str:
+    """A fresh well-formed Crypto Pay token: the emulator gives each one its own app."""
+    alphabet = string.ascii_letters + string.digits
+    app = app_id if app_id is not None else 10_000 + secrets.randbelow(10**9)
+    return f"{app}:" + "".join(secrets.choice(alphabet) for _ in range(35))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rich_details(error: Any) -> dict[str, Any]:
+    """The google.rpc details of a gRPC error, by type name (ErrorInfo, BadRequest, RetryInfo)."""
+    from google.rpc import error_details_pb2
+    from grpc_status import rpc_status
+
+    status = rpc_status.from_call(error)
+    out: dict[str, Any] = {}
+    if status is None:
+        return out
+    for detail in status.details:
+        for cls in (
+            error_details_pb2.ErrorInfo,
+            error_details_pb2.BadRequest,
+            error_details_pb2.RetryInfo,
+        ):
+            if detail.Is(cls.DESCRIPTOR):
+                message = cls()
+                detail.Unpack(message)
+                out[cls.__name__] = message
+    return out

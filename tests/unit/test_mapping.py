@@ -1,0 +1,159 @@
+"""JSON <-> proto mapping, against real captured payloads."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from google.protobuf.json_format import MessageToDict
+
+from sidecar import mapping
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.gen.cryptopay.v1 import types_pb2 as types
+from sidecar.methods import BY_API, BY_RPC
+from tests.helpers import fixture
+
+
+def test_real_invoice_maps_every_field() -> None:
+    body = fixture("createInvoice-response.real-testnet.json")
+    response = mapping.result_to_response(BY_RPC["CreateInvoice"], body["result"])
+    assert isinstance(response, pb.CreateInvoiceResponse)
+    invoice = response.invoice
+    assert invoice.invoice_id == 828678
+    assert invoice.status == types.INVOICE_STATUS_ACTIVE
+    assert invoice.currency_type == types.CURRENCY_TYPE_CRYPTO
+    assert invoice.amount == "2"
+    assert invoice.description == "Покупка стандартной подписки на 1 месяц"
+    assert invoice.HasField("allow_anonymous") and invoice.allow_anonymous is False
+    assert mapping.format_time(invoice.created_at) == "2026-02-18T12:38:08.759Z"
+    assert not invoice.HasField("unknown_fields")
+    # Round trip: every key of the capture comes back with the same value.
+    assert mapping.to_json(invoice) == body["result"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "webhook-update-invoice-paid.crypto.real-mainnet.json",
+        "webhook-update-invoice-paid.crypto.real-testnet.json",
+        "webhook-update-invoice-paid.fiat.real-mainnet.json",
+    ],
+)
+def test_paid_invoices_round_trip_without_loss(name: str) -> None:
+    payload = fixture(name)["payload"]
+    invoice = mapping.from_json(payload, types.Invoice)
+    assert invoice.status == types.INVOICE_STATUS_PAID
+    assert invoice.HasField("paid_at")
+    back = mapping.to_json(invoice)
+    expected = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in payload.items()}
+    assert back == expected
+
+
+def test_fiat_invoice_keeps_accepted_assets_and_rates_exact() -> None:
+    payload = fixture("webhook-update-invoice-paid.fiat.real-mainnet.json")["payload"]
+    invoice = mapping.from_json(payload, types.Invoice)
+    assert invoice.currency_type == types.CURRENCY_TYPE_FIAT
+    assert list(invoice.accepted_assets) == payload["accepted_assets"]
+    assert invoice.paid_fiat_rate == payload["paid_fiat_rate"]
+
+
+def test_lists_unwrap_items() -> None:
+    body = fixture("getInvoices-response.testnet.escwxyz.json")
+    response = mapping.result_to_response(BY_API["getInvoices"], body["result"])
+    assert isinstance(response, pb.GetInvoicesResponse)
+    assert len(response.items) == len(body["result"]["items"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("api", "name"),
+    [
+        ("getBalance", "getBalance-response.mock.escwxyz.json"),
+        ("getExchangeRates", "getExchangeRates-response.escwxyz.json"),
+        ("getCurrencies", "getCurrencies-response.partial.escwxyz.json"),
+        ("getMe", "getMe-response.testnet.escwxyz.json"),
+        ("getChecks", "getChecks-response.mock.cryptobot_python.json"),
+        ("getTransfers", "getTransfers-response.mock.cryptobot_python.json"),
+        ("createCheck", "createCheck-response.mock.cryptobot_python.json"),
+        ("transfer", "transfer-response.mock.cryptobot_python.json"),
+        ("deleteInvoice", "deleteInvoice-response.json"),
+    ],
+)
+def test_every_fixture_maps_without_unknown_fields(api: str, name: str) -> None:
+    body = fixture(name)
+    response = mapping.result_to_response(BY_API[api], body["result"])
+    as_dict = MessageToDict(response, preserving_proto_field_name=True)
+    assert "unknown_fields" not in json.dumps(as_dict), as_dict
+
+
+def test_stats_numbers_become_exact_decimal_strings() -> None:
+    result = mapping.loads(b'{"volume": 12.3400000001, "conversion": 0.5, "paid_invoice_count": 2}')
+    response = mapping.result_to_response(BY_API["getStats"], result)
+    assert isinstance(response, pb.GetStatsResponse)
+    stats = response.stats
+    assert stats.volume == "12.3400000001"
+    assert stats.conversion == "0.5"
+    assert stats.paid_invoice_count == 2
+
+
+def test_unknown_fields_and_enum_values_are_kept() -> None:
+    invoice = mapping.from_json(
+        {"invoice_id": 7, "status": "paid_over", "brand_new": {"x": [1, "y"]}}, types.Invoice
+    )
+    assert invoice.status == types.INVOICE_STATUS_UNSPECIFIED
+    extra = MessageToDict(invoice.unknown_fields)
+    assert extra == {"status": "paid_over", "brand_new": {"x": [1.0, "y"]}}
+
+
+def test_disputed_string_bool_is_read() -> None:
+    invoice = mapping.from_json({"is_swapped": "true"}, types.Invoice)
+    assert invoice.is_swapped is True
+
+
+def test_wrong_type_goes_to_unknown_fields_not_crash() -> None:
+    invoice = mapping.from_json({"invoice_id": "abc", "created_at": "not a date"}, types.Invoice)
+    assert invoice.invoice_id == 0
+    assert set(MessageToDict(invoice.unknown_fields)) == {"invoice_id", "created_at"}
+
+
+def test_result_shape_errors() -> None:
+    with pytest.raises(mapping.MappingError):
+        mapping.result_to_response(BY_API["getInvoices"], [])
+    with pytest.raises(mapping.MappingError):
+        mapping.result_to_response(BY_API["deleteInvoice"], {"ok": 1})
+    with pytest.raises(mapping.MappingError):
+        mapping.result_to_response(BY_API["getMe"], "x")
+
+
+def test_request_params_only_set_fields_and_api_names() -> None:
+    request = pb.CreateInvoiceRequest(
+        currency_type=types.CURRENCY_TYPE_FIAT,
+        fiat="USD",
+        accepted_assets=["USDT", "TON"],
+        amount="10.50",
+        paid_btn_name=types.PAID_BUTTON_NAME_OPEN_CHANNEL,
+        paid_btn_url="https://t.me/x",
+        allow_comments=False,
+    )
+    assert mapping.to_params(request) == {
+        "currency_type": "fiat",
+        "fiat": "USD",
+        "accepted_assets": "USDT,TON",
+        "amount": "10.50",
+        "paid_btn_name": "openChannel",
+        "paid_btn_url": "https://t.me/x",
+        "allow_comments": False,
+    }
+    assert mapping.to_params(pb.GetInvoicesRequest(invoice_ids=[1, 2], status=2)) == {
+        "invoice_ids": "1,2",
+        "status": "paid",
+    }
+
+
+def test_time_keeps_milliseconds() -> None:
+    ts = mapping.parse_time("2024-11-12T17:11:06.375Z")
+    assert ts.nanos == 375_000_000
+    assert mapping.format_time(ts) == "2024-11-12T17:11:06.375Z"
+    assert mapping.to_params(pb.GetStatsRequest(start_at=ts)) == {
+        "start_at": "2024-11-12T17:11:06.375Z"
+    }
