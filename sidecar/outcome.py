@@ -60,6 +60,20 @@ class Outcome:
     error_name: str | None = None
 
 
+def _malformed(spec: MethodSpec, status: int, what: str) -> Outcome:
+    # A success status with a body we cannot read: the operation may have happened.
+    return Outcome(
+        Delivery.UNKNOWN,
+        error=RpcError(
+            grpc.StatusCode.INTERNAL,
+            f"{spec.api}: the upstream {what}; the outcome is unknown",
+            (error_info("UPSTREAM_MALFORMED_RESPONSE", method=spec.api),),
+        ),
+        http_status=status,
+        error_name="UPSTREAM_MALFORMED_RESPONSE",
+    )
+
+
 def from_answer(spec: MethodSpec, answer: HttpAnswer) -> Outcome:
     """Interprets an HTTP answer from the upstream."""
     status = answer.status
@@ -72,16 +86,8 @@ def from_answer(spec: MethodSpec, answer: HttpAnswer) -> Outcome:
         envelope = None
     if not isinstance(envelope, Mapping) or "ok" not in envelope:
         if 200 <= status < 300:
-            return Outcome(
-                Delivery.UNKNOWN,
-                error=RpcError(
-                    grpc.StatusCode.INTERNAL,
-                    f"{spec.api}: the upstream answered HTTP {status} with a body that is not a "
-                    "Crypto Pay response; the outcome is unknown",
-                    (error_info("UPSTREAM_MALFORMED_RESPONSE", method=spec.api),),
-                ),
-                http_status=status,
-                error_name="UPSTREAM_MALFORMED_RESPONSE",
+            return _malformed(
+                spec, status, f"answered HTTP {status} with a body that is not a Crypto Pay response"
             )
         name = f"HTTP_{status}"
         return Outcome(
@@ -96,17 +102,7 @@ def from_answer(spec: MethodSpec, answer: HttpAnswer) -> Outcome:
         try:
             response = result_to_response(spec, envelope.get("result"))
         except MappingError as exc:
-            return Outcome(
-                Delivery.UNKNOWN,
-                error=RpcError(
-                    grpc.StatusCode.INTERNAL,
-                    f"{spec.api}: the upstream result has an unexpected shape ({exc}); "
-                    "the outcome is unknown",
-                    (error_info("UPSTREAM_MALFORMED_RESPONSE", method=spec.api),),
-                ),
-                http_status=status,
-                error_name="UPSTREAM_MALFORMED_RESPONSE",
-            )
+            return _malformed(spec, status, f"sent a result of an unexpected shape ({exc})")
         return Outcome(Delivery.DONE, response=response, http_status=status)
     error = envelope.get("error")
     raw_name = error.get("name") if isinstance(error, Mapping) else error
