@@ -87,7 +87,7 @@ def from_answer(spec: MethodSpec, answer: HttpAnswer) -> Outcome:
     if not isinstance(envelope, Mapping) or "ok" not in envelope:
         if 200 <= status < 300:
             return _malformed(
-                spec, status, f"answered HTTP {status} with a body that is not a Crypto Pay response"
+                spec, status, f"answered HTTP {status} with a body that is no Crypto Pay response"
             )
         name = f"HTTP_{status}"
         return Outcome(
