@@ -19,8 +19,9 @@ import grpc
 from google.protobuf.message import Message
 
 from sidecar.errors import RpcError, bad_request
+from sidecar.idempotency.fingerprint import IDEMPOTENCY_KEY, derive_spend_id
 from sidecar.mapping import to_params
-from sidecar.methods import MethodSpec
+from sidecar.methods import Effect, MethodSpec
 from sidecar.outcome import HttpAnswer, Outcome, from_answer, from_failure
 from sidecar.upstream import Upstream
 from sidecar.validation import validate
@@ -46,6 +47,8 @@ class Call:
     # The policy snapshot this call runs under (set by the policy step); later steps read their
     # settings from it, so a reload never changes the rules in the middle of a call.
     policy: Any = None
+    # Upper bound of one upstream attempt, set by the retry step (None: the sidecar's default).
+    attempt_timeout: float | None = None
 
     def remaining(self) -> float | None:
         if self.deadline is None:
@@ -128,11 +131,16 @@ class Gateway:
 
     async def handle(self, call: Call) -> Message:
         """Runs one call to completion; raises RpcError for every failure."""
-        violations = validate(call.request)
+        key = call.metadata.get(IDEMPOTENCY_KEY)
+        violations = validate(call.request, spend_id_derived=bool(key))
         if violations:
             raise bad_request(violations)
         await self.policy.check(call)
         call.params = to_params(call.request)
+        if key and call.spec.effect is Effect.TRANSFER and not call.params.get("spend_id"):
+            # The upstream deduplicates transfers by spend_id; one derived from the caller and
+            # the key keeps a retry safe even if the sidecar's own record is lost.
+            call.params["spend_id"] = derive_spend_id(call.caller, key)
         outcome = await self.idempotency.run(call, lambda: self._execute(call))
         if outcome.response is not None:
             return outcome.response
@@ -148,9 +156,28 @@ class Gateway:
         self.limiter.observe(call, outcome)
         return outcome
 
+    async def lookup(self, call: Call, spec: MethodSpec, params: Mapping[str, Any]) -> Outcome:
+        """One extra upstream request on behalf of `call` (e.g. reconciling a transfer by its
+        spend_id); it passes the rate limiter but is not counted as one of the call's attempts."""
+        side = Call(
+            spec=spec,
+            request=spec.request_type(),
+            metadata=call.metadata,
+            deadline=call.deadline,
+            caller=call.caller,
+            policy=call.policy,
+            attempt_timeout=call.attempt_timeout,
+        )
+        await self.limiter.acquire(side)
+        outcome = await self.attempt(side, params)
+        self.limiter.observe(side, outcome)
+        return outcome
+
     async def attempt(self, call: Call, params: Mapping[str, Any]) -> Outcome:
         """One upstream attempt within the caller's deadline."""
         timeout = self._settings.request_timeout
+        if call.attempt_timeout is not None:
+            timeout = min(timeout, call.attempt_timeout)
         remaining = call.remaining()
         if remaining is not None:
             if remaining <= 0:

@@ -147,13 +147,18 @@ def _delete_check(r: pb.DeleteCheckRequest, c: _Check) -> None:
         c.fail("check_id", f"is required and must be positive, got {r.check_id}")
 
 
-def _transfer(r: pb.TransferRequest, c: _Check) -> None:
+def _transfer(r: pb.TransferRequest, c: _Check, spend_id_derived: bool = False) -> None:
     if r.user_id <= 0:
         c.fail("user_id", f"is required and must be a positive Telegram user id, got {r.user_id}")
     c.code("asset", r.asset, required=True)
     c.amount("amount", r.amount)
     if not r.spend_id:
-        c.fail("spend_id", "is required: a unique string of 1 to 64 characters per transfer")
+        if not spend_id_derived:
+            c.fail(
+                "spend_id",
+                "is required: a unique string of 1 to 64 characters per transfer "
+                "(or send an idempotency-key and the sidecar derives one)",
+            )
     else:
         c.max_chars("spend_id", r.spend_id, MAX_SPEND_ID)
     c.max_chars("comment", r.comment, MAX_COMMENT)
@@ -208,8 +213,15 @@ _VALIDATORS: dict[type[Message], Callable[[object, _Check], None]] = {
 }
 
 
-def validate(request: Message) -> list[Violation]:
-    """Returns every violation in the request; an empty list means it may go upstream."""
+def validate(request: Message, *, spend_id_derived: bool = False) -> list[Violation]:
+    """Returns every violation in the request; an empty list means it may go upstream.
+
+    `spend_id_derived`: the call carries an idempotency key, so a Transfer without a spend_id
+    gets one derived from it.
+    """
     check = _Check()
-    _VALIDATORS.get(type(request), _nothing)(request, check)  # type: ignore[arg-type]
+    if isinstance(request, pb.TransferRequest):
+        _transfer(request, check, spend_id_derived)
+    else:
+        _VALIDATORS.get(type(request), _nothing)(request, check)  # type: ignore[arg-type]
     return check.violations

@@ -1,0 +1,108 @@
+"""The Redis idempotency store: records shared by every replica.
+
+Each record is one hash (state, fingerprint, owner, lease, payload) under a hash-tagged key, and
+every transition is one Lua script on the server's clock, so two replicas can never both claim
+a key, and a lease means the same to all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sidecar.idempotency.store import Claim, ClaimState
+from sidecar.redis_connection import Redis
+
+# Time in milliseconds from the server clock.
+_NOW = "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+
+# KEYS[1] record; ARGV fingerprint, owner, lease ms, ttl ms
+_CLAIM = (
+    _NOW
+    + """
+local r = redis.call('HMGET', KEYS[1], 'state', 'fp', 'owner', 'lease')
+if not r[1] then
+  redis.call('HSET', KEYS[1], 'state', 'flight', 'fp', ARGV[1], 'owner', ARGV[2],
+             'lease', now + tonumber(ARGV[3]))
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  return {'claimed'}
+end
+if r[1] == 'done' then
+  return {'done', r[2], r[3], redis.call('HGET', KEYS[1], 'payload')}
+end
+if tonumber(r[4]) <= now then return {'stale', r[2], r[3]} end
+return {'in_flight', r[2], r[3]}
+"""
+)
+
+# KEYS[1] record; ARGV stale owner, new owner, lease ms
+_TAKE_OVER = (
+    _NOW
+    + """
+local r = redis.call('HMGET', KEYS[1], 'state', 'owner', 'lease')
+if r[1] ~= 'flight' or r[2] ~= ARGV[1] or tonumber(r[3]) > now then return 0 end
+redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]))
+return 1
+"""
+)
+
+# KEYS[1] record; ARGV owner, payload, ttl ms
+_COMPLETE = """
+local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
+if r[1] ~= 'flight' or r[2] ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'state', 'done', 'payload', ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+"""
+
+# KEYS[1] record; ARGV owner
+_RELEASE = """
+local r = redis.call('HMGET', KEYS[1], 'state', 'owner')
+if r[1] ~= 'flight' or r[2] ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+"""
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RedisIdempotencyStore:
+    def __init__(self, client: Redis, prefix: str = "cryptopay-sidecar:idem") -> None:
+        self._prefix = prefix
+        self._claim = client.register_script(_CLAIM)
+        self._take_over = client.register_script(_TAKE_OVER)
+        self._complete = client.register_script(_COMPLETE)
+        self._release = client.register_script(_RELEASE)
+
+    def _key(self, key: str) -> str:
+        return f"{self._prefix}:{{{key}}}"
+
+    async def claim(
+        self, key: str, fingerprint: str, owner: str, lease: float, ttl: float
+    ) -> Claim:
+        reply = await self._claim(
+            keys=[self._key(key)], args=[fingerprint, owner, _ms(lease), _ms(ttl)]
+        )
+        state = ClaimState(_text(reply[0]))
+        if state is ClaimState.CLAIMED:
+            return Claim(state)
+        payload = reply[3] if len(reply) > 3 else b""
+        if isinstance(payload, str):
+            payload = payload.encode("latin-1")
+        return Claim(state, _text(reply[1]), _text(reply[2]), bytes(payload or b""))
+
+    async def take_over(self, key: str, stale_owner: str, owner: str, lease: float) -> bool:
+        return bool(
+            await self._take_over(keys=[self._key(key)], args=[stale_owner, owner, _ms(lease)])
+        )
+
+    async def complete(self, key: str, owner: str, payload: bytes, ttl: float) -> bool:
+        return bool(await self._complete(keys=[self._key(key)], args=[owner, payload, _ms(ttl)]))
+
+    async def release(self, key: str, owner: str) -> bool:
+        return bool(await self._release(keys=[self._key(key)], args=[owner]))

@@ -1,0 +1,111 @@
+"""The retry step: runs attempts until one gives a final outcome, within budget and deadline.
+
+Every attempt passes the rate limiter (it is inside `attempt`). A transfer whose outcome is
+unclear is looked up by its spend_id before the sidecar answers or retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sidecar.config_section import SectionCache
+from sidecar.errors import RpcError
+from sidecar.gateway import Attempt, Call
+from sidecar.methods import BY_RPC, Effect, MethodSpec
+from sidecar.outcome import Delivery, Outcome
+from sidecar.retry import reconcile
+from sidecar.retry.budget import MemoryRetryBudget, RetryBudget
+from sidecar.retry.policy import decide
+from sidecar.retry.settings import RetriesConfig, parse
+
+log = logging.getLogger(__name__)
+
+# One upstream request outside the call's own attempts (e.g. getTransfers to reconcile).
+Lookup = Callable[[Call, MethodSpec, Mapping[str, Any]], Awaitable[Outcome]]
+
+GET_TRANSFERS = BY_RPC["GetTransfers"]
+RECONCILED = "cryptopay-reconciled"
+
+
+class Retrier:
+    def __init__(
+        self,
+        config: RetriesConfig | None = None,
+        budget: RetryBudget | None = None,
+        *,
+        lookup: Lookup | None = None,
+        draw: Callable[[], float] = random.random,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._config = SectionCache("retries", parse, config or RetriesConfig())
+        self._budget: RetryBudget = budget or MemoryRetryBudget()
+        self.lookup = lookup  # set by the assembly once the gateway exists
+        self._draw = draw
+        self._sleep = sleep
+
+    async def run(self, call: Call, attempt: Attempt) -> Outcome:
+        config = self._config.get(call.policy)
+        rule = config.for_rpc(call.spec.rpc)
+        if rule.per_attempt_timeout is not None:
+            call.attempt_timeout = rule.per_attempt_timeout
+        await self._budget.note_request(config.budget)
+        outcome = await attempt()
+        made = 1
+        while True:
+            outcome = await self._reconcile(call, outcome)
+            decision = decide(
+                effect=call.spec.effect,
+                outcome=outcome,
+                attempts_made=made,
+                rule=rule,
+                remaining=call.remaining(),
+                draw=self._draw(),
+            )
+            if not decision.retry:
+                if made > 1 or outcome.delivery is not Delivery.DONE:
+                    log.debug(
+                        "retries: final outcome",
+                        extra={
+                            "rpc": call.spec.rpc,
+                            "attempts": made,
+                            "stop": decision.stop.value if decision.stop else None,
+                            "delivery": outcome.delivery.value,
+                        },
+                    )
+                return outcome
+            if not await self._budget.try_spend(config.budget):
+                log.info(
+                    "retries: budget exhausted, answering without a retry",
+                    extra={"rpc": call.spec.rpc, "attempts": made},
+                )
+                return outcome
+            await self._sleep(decision.delay)
+            try:
+                outcome = await attempt()
+            except RpcError:
+                # Refused before sending (rate limit, deadline): the last answer stands.
+                return outcome
+            made += 1
+
+    async def _reconcile(self, call: Call, outcome: Outcome) -> Outcome:
+        if call.spec.effect is not Effect.TRANSFER or self.lookup is None:
+            return outcome
+        spend_id = call.params.get("spend_id")
+        if not spend_id or not reconcile.needs_lookup(outcome):
+            return outcome
+        try:
+            found = await self.lookup(call, GET_TRANSFERS, {"spend_id": spend_id})
+        except RpcError:
+            return outcome
+        result = reconcile.interpret(call.request, str(spend_id), outcome, found)
+        if result.delivery is Delivery.DONE:
+            call.trailing.append((RECONCILED, "true"))
+            log.info(
+                "transfer reconciled: the upstream had performed it",
+                extra={"rpc": call.spec.rpc, "cause": outcome.error_name},
+            )
+        return result
