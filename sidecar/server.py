@@ -18,11 +18,16 @@ from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from sidecar import http_server, logs
+from sidecar import http_server, logs, redis_connection
 from sidecar.config import Settings, split_host_port
 from sidecar.gateway import Gateway, GatewaySettings
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from sidecar.idempotency.memory import MemoryIdempotencyStore
+from sidecar.idempotency.redis import RedisIdempotencyStore
+from sidecar.idempotency.step import IdempotencyStep
+from sidecar.retry.budget import MemoryRetryBudget, RedisRetryBudget
+from sidecar.retry.retrier import Retrier
 from sidecar.service import CryptoPayService
 from sidecar.upstream import HttpUpstream, UpstreamSettings
 
@@ -71,7 +76,14 @@ class Sidecar:
             )
         )
         await self._upstream.start()
-        gateway = Gateway(self._upstream, GatewaySettings(request_timeout=s.request_timeout))
+        retrier, idempotency = self._retries_and_idempotency()
+        gateway = Gateway(
+            self._upstream,
+            GatewaySettings(request_timeout=s.request_timeout),
+            idempotency=idempotency,
+            retrier=retrier,
+        )
+        retrier.lookup = gateway.lookup
 
         server = grpc.aio.server(
             options=GRPC_OPTIONS, maximum_concurrent_rpcs=s.max_concurrent_rpcs
@@ -109,6 +121,19 @@ class Sidecar:
             },
         )
 
+    def _retries_and_idempotency(self) -> tuple[Retrier, IdempotencyStep]:
+        """Shared through Redis when it is configured, so every replica sees the same keys and
+        spends one retry budget; in memory otherwise."""
+        if self.settings.redis_url is None:
+            return Retrier(budget=MemoryRetryBudget()), IdempotencyStep(MemoryIdempotencyStore())
+        client = redis_connection.connect(self.settings.redis_url)
+        self._closers.append(client.aclose)
+        scope = self.settings.token.fingerprint()  # replicas of one app share one budget
+        return (
+            Retrier(budget=RedisRetryBudget(client, scope)),
+            IdempotencyStep(RedisIdempotencyStore(client)),
+        )
+
     async def _start_emulator(self) -> None:
         from sidecar.emulator.config import EmulatorConfig
         from sidecar.emulator.runner import start_emulator
@@ -138,6 +163,8 @@ class Sidecar:
             await self._http.cleanup()
         if self._upstream is not None:
             await self._upstream.close()
+        for close in self._closers:
+            await close()
         if self._emulator is not None:
             await self._emulator.stop()
         log.info("stopped")

@@ -136,13 +136,14 @@ async def test_wrong_token_tells_the_operator(
             grpc.StatusCode.UNIMPLEMENTED,
             "METHOD_NOT_FOUND",
         ),
+        # Retryable failures: the default policy makes 3 attempts before answering.
         (
-            {"kind": "status", "status": 500, "name": "APP_ERROR"},
+            {"kind": "status", "status": 500, "name": "APP_ERROR", "count": 3},
             grpc.StatusCode.UNAVAILABLE,
             "APP_ERROR",
         ),
-        ({"kind": "status", "status": 503}, grpc.StatusCode.UNAVAILABLE, None),
-        ({"kind": "drop"}, grpc.StatusCode.UNAVAILABLE, "UPSTREAM_DISCONNECTED"),
+        ({"kind": "status", "status": 503, "count": 3}, grpc.StatusCode.UNAVAILABLE, None),
+        ({"kind": "drop", "count": 3}, grpc.StatusCode.UNAVAILABLE, "UPSTREAM_DISCONNECTED"),
     ],
 )
 async def test_upstream_faults_map(
@@ -153,7 +154,7 @@ async def test_upstream_faults_map(
     code: grpc.StatusCode,
     reason: str | None,
 ) -> None:
-    await control.fault(token, method="getBalance", count=1, **rule)
+    await control.fault(token, method="getBalance", **{"count": 1, **rule})
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await stub.GetBalance(pb.GetBalanceRequest())
     assert info.value.code() == code
