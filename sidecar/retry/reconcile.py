@@ -39,22 +39,21 @@ def matches(request: pb.TransferRequest, transfer: Message) -> bool:
 
 
 def interpret(request: Message, spend_id: str, original: Outcome, lookup: Outcome) -> Outcome:
-    """The outcome to act on after a lookup: the real transfer, a definite "not performed",
-    a conflict with an earlier transfer under the same spend_id, or the original (still unknown)."""
+    """The outcome to act on after a lookup: the real transfer, a conflict with an earlier
+    transfer under the same spend_id, or the original (still unknown)."""
     if lookup.delivery is not Delivery.DONE or lookup.response is None:
         return original
     found = [t for t in lookup.response.items if t.spend_id == spend_id]  # type: ignore[attr-defined]
     if not found:
-        if original.delivery is Delivery.UNKNOWN:
-            # The upstream has no transfer under this spend_id: nothing happened.
-            error = original.error
-            if error is not None:
-                error = replace(
-                    error,
-                    message=f"{error.message}; getTransfers lists no transfer with this "
-                    "spend_id, so none was made: retry with the same spend_id",
-                )
-            return replace(original, delivery=Delivery.REJECTED, error=error)
+        if original.delivery is Delivery.UNKNOWN and original.error is not None:
+            # Not listed (yet: a slow request may still land), so the answer stays unknown, but
+            # the caller learns that a retry with the same spend_id is the safe next step.
+            error = replace(
+                original.error,
+                message=f"{original.error.message}; getTransfers lists no transfer with this "
+                "spend_id yet: retry with the same spend_id (the upstream accepts it only once)",
+            )
+            return replace(original, error=error)
         return original
     transfer = found[0]
     assert isinstance(request, pb.TransferRequest)
