@@ -23,8 +23,12 @@ async def answer(call: Any) -> tuple[Any, dict[str, str]]:
     try:
         response = await call
     except grpc.aio.AioRpcError as error:
-        return error, dict(error.trailing_metadata() or ())
-    return response, dict(await call.trailing_metadata())
+        return error, _text(error.trailing_metadata() or ())
+    return response, _text(await call.trailing_metadata())
+
+
+def _text(metadata: Any) -> dict[str, str]:
+    return {k: v for k, v in metadata if isinstance(v, str)}
 
 
 async def test_reads_retry_through_transient_failures(
