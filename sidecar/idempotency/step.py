@@ -55,7 +55,7 @@ class IdempotencyStep:
         *,
         replica: str | None = None,
     ) -> None:
-        self._store: IdempotencyStore = store or MemoryIdempotencyStore()
+        self._store: IdempotencyStore = MemoryIdempotencyStore() if store is None else store
         self._config = SectionCache("idempotency", parse, config or IdempotencyConfig())
         self._replica = replica or f"{socket.gethostname()}:{os.getpid()}"
 

@@ -42,7 +42,7 @@ class Retrier:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._config = SectionCache("retries", parse, config or RetriesConfig())
-        self._budget: RetryBudget = budget or MemoryRetryBudget()
+        self._budget: RetryBudget = MemoryRetryBudget() if budget is None else budget
         self.lookup = lookup  # set by the assembly once the gateway exists
         self._draw = draw
         self._sleep = sleep
