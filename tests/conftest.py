@@ -4,6 +4,7 @@ emulator."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -58,6 +59,14 @@ class EmulatorControl:
         """How many /api/ requests the emulator has received (for this app if token given)."""
         stats = await self.request("GET", "stats", token)
         return int(stats["total"])
+
+    async def wait_requests(self, token: str, count: int = 1) -> None:
+        """Waits (up to 10 s) until the emulator has received `count` API requests for this app."""
+        for _ in range(1000):
+            if await self.api_requests(token) >= count:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"the emulator did not receive {count} requests in 10 s")
 
     async def fault(self, token: str, **rule: Any) -> None:
         await self.request("POST", "faults", token, rule)

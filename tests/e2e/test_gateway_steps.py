@@ -183,8 +183,7 @@ async def test_a_cancelled_create_keeps_an_unknown_outcome(
     gateway = assemble(upstream)
     await control.fault(token, method="createCheck", kind="latency", latency_ms=500, count=1)
     task = asyncio.ensure_future(gateway.handle(make_call("CreateCheck", CHECK, key="k")))
-    while await control.api_requests(token) == 0:  # the create has been sent
-        await asyncio.sleep(0.01)
+    await control.wait_requests(token)  # the create has been sent
     task.cancel()  # the caller went away
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -199,8 +198,7 @@ async def test_a_cancelled_transfer_releases_its_key(
     gateway = assemble(upstream)
     await control.fault(token, method="transfer", kind="latency", latency_ms=500, count=1)
     task = asyncio.ensure_future(gateway.handle(make_call("Transfer", TRANSFER, key="k")))
-    while await control.api_requests(token) == 0:
-        await asyncio.sleep(0.01)
+    await control.wait_requests(token)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

@@ -64,8 +64,7 @@ async def test_a_key_in_flight_is_refused_with_a_retry_hint(
     request = pb.CreateCheckRequest(asset="TON", amount="1")
     await control.fault(token, method="createCheck", kind="latency", latency_ms=800, count=1)
     first = asyncio.ensure_future(stub.CreateCheck(request, metadata=k))
-    while await control.api_requests(token) == 0:  # the first call has reached the upstream
-        await asyncio.sleep(0.01)
+    await control.wait_requests(token)  # the first call has reached the upstream
     error, _ = await answer(stub.CreateCheck(request, metadata=k))
     assert error.code() == grpc.StatusCode.ABORTED
     assert reason(error) == "IDEMPOTENCY_KEY_IN_USE"

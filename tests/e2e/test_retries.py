@@ -155,6 +155,6 @@ async def test_retries_stop_before_the_callers_deadline(
 ) -> None:
     # The first attempt uses up the caller's deadline: no second one is started after it.
     await control.fault(token, method="getMe", kind="latency", latency_ms=3000, count=10)
-    error, trailers = await answer(stub.GetMe(pb.GetMeRequest(), timeout=1.0))
+    error, _ = await answer(stub.GetMe(pb.GetMeRequest(), timeout=1.0))
     assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert await control.api_requests(token) == 1
