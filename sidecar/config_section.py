@@ -43,3 +43,30 @@ class SectionCache(Generic[T]):
             parsed = self.default
         self._last = (raw, parsed)
         return parsed
+
+
+def thaw(value: Any) -> Any:
+    """Plain dicts and lists from a (possibly frozen: Mapping and tuple) policy section, the
+    types JSON Schema validators expect."""
+    if isinstance(value, Mapping):
+        return {str(k): thaw(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(v) for v in value]
+    return value
+
+
+class SectionError(ValueError):
+    """A problem at `path` (relative to the section) of the policy section `section`."""
+
+    def __init__(self, section: str, path: tuple[str | int, ...], message: str) -> None:
+        self.section = section
+        self.path = path
+        self.message = message
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        super().__init__(f"{section}{where}: {message}")
+
+
+def schema_errors(section: str, validator: Any, value: Any) -> list[SectionError]:
+    """Every JSON Schema violation of `value`, in document order."""
+    errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+    return [SectionError(section, tuple(e.absolute_path), e.message) for e in errors]

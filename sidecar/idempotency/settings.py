@@ -14,6 +14,7 @@ from typing import Any
 
 import jsonschema
 
+from sidecar.config_section import SectionError, schema_errors, thaw
 from sidecar.duration import SCHEMA as DURATION
 from sidecar.duration import parse_duration
 from sidecar.methods import BY_RPC, METHODS
@@ -48,33 +49,49 @@ SCHEMA: dict[str, Any] = {
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
-def problems(section: Any) -> list[str]:
-    """Every problem in an `idempotency` section, as 'idempotency.<path>: <message>'."""
+def problems(section: Any) -> list[SectionError]:
+    """Every problem of an `idempotency` section (paths relative to it), for `policy lint`."""
     if section is None:
         return []
-    out = [
-        ".".join(str(p) for p in ("idempotency", *e.absolute_path)) + f": {e.message}"
-        for e in _VALIDATOR.iter_errors(section)
-    ]
-    if not out:
+    section = thaw(section)
+    found = schema_errors("idempotency", _VALIDATOR, section)
+    if not found:
         try:
             parse(section)
-        except ValueError as exc:
-            out.append(str(exc))
-    return out
+        except SectionError as exc:
+            found.append(exc)
+    return [_explained(e) for e in found]
+
+
+def _explained(error: SectionError) -> SectionError:
+    if error.path[:1] == ("require_key",):
+        return SectionError(
+            "idempotency",
+            ("require_key", *error.path[1:]),
+            "must be 'mutating', 'none' or a list of mutating RPCs "
+            f"({', '.join(sorted(MUTATING))})",
+        )
+    return error
+
+
+def _duration(section: dict[str, Any], name: str, default: float) -> float:
+    try:
+        seconds = parse_duration(section.get(name, default), "")
+    except ValueError as exc:
+        raise SectionError("idempotency", (name,), str(exc).lstrip(": ")) from None
+    if name != "in_use_retry_after" and seconds < 1:
+        raise SectionError("idempotency", (name,), "must be at least 1s")
+    return seconds
 
 
 def parse(section: Any) -> IdempotencyConfig:
+    """The `idempotency` section as an IdempotencyConfig; SectionError names the field."""
     if section is None:
         return IdempotencyConfig()
-    for error in _VALIDATOR.iter_errors(section):
-        path = ".".join(str(p) for p in ("idempotency", *error.absolute_path))
-        if error.validator == "oneOf" and "require_key" in error.absolute_path:
-            raise ValueError(
-                f"{path}: must be 'mutating', 'none' or a list of mutating RPCs "
-                f"({', '.join(sorted(MUTATING))})"
-            )
-        raise ValueError(f"{path}: {error.message}")
+    section = thaw(section)
+    errors = schema_errors("idempotency", _VALIDATOR, section)
+    if errors:
+        raise _explained(errors[0])
     defaults = IdempotencyConfig()
     require = section.get("require_key", "none")
     if require == "mutating":
@@ -83,17 +100,9 @@ def parse(section: Any) -> IdempotencyConfig:
         required = frozenset()
     else:
         required = frozenset(r for r in require if r in BY_RPC)
-    config = IdempotencyConfig(
-        ttl=parse_duration(section.get("ttl", defaults.ttl), "idempotency.ttl"),
-        lease=parse_duration(section.get("lease", defaults.lease), "idempotency.lease"),
-        in_use_retry_after=parse_duration(
-            section.get("in_use_retry_after", defaults.in_use_retry_after),
-            "idempotency.in_use_retry_after",
-        ),
+    return IdempotencyConfig(
+        ttl=_duration(section, "ttl", defaults.ttl),
+        lease=_duration(section, "lease", defaults.lease),
+        in_use_retry_after=_duration(section, "in_use_retry_after", defaults.in_use_retry_after),
         require_key=required,
     )
-    if config.ttl < 1:
-        raise ValueError("idempotency.ttl: must be at least 1s")
-    if config.lease < 1:
-        raise ValueError("idempotency.lease: must be at least 1s")
-    return config

@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema
 
+from sidecar.config_section import SectionError, schema_errors, thaw
 from sidecar.duration import SCHEMA as DURATION
 from sidecar.duration import parse_duration
 from sidecar.methods import BY_RPC
@@ -114,77 +115,75 @@ SCHEMA: dict[str, Any] = {
 _VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
-def problems(section: Any) -> list[str]:
-    """Every schema violation of a `retries` section, as 'retries.<path>: <message>'."""
+def problems(section: Any) -> list[SectionError]:
+    """Every problem of a `retries` section (paths relative to the section), for `policy lint`."""
     if section is None:
         return []
-    out = []
-    for error in sorted(_VALIDATOR.iter_errors(section), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in ("retries", *error.absolute_path))
-        out.append(f"{path}: {error.message}")
-    out.extend(_semantic_problems(section) if not out else [])
-    return out
+    section = thaw(section)
+    found = schema_errors("retries", _VALIDATOR, section)
+    if not found:
+        try:
+            parse(section)
+        except SectionError as exc:
+            found.append(exc)
+    return found
 
 
-def _semantic_problems(section: Mapping[str, Any]) -> list[str]:
-    try:
-        parse(section)
-    except ValueError as exc:
-        return [str(exc)]
-    return []
+def _rule(raw: Mapping[str, Any], base: RetryRule, at: tuple[str, ...]) -> RetryRule:
+    def duration(value: object, *path: str) -> float:
+        try:
+            return parse_duration(value, "")
+        except ValueError as exc:
+            raise SectionError("retries", (*at, *path), str(exc).lstrip(": ")) from None
 
-
-def _rule(raw: Mapping[str, Any], base: RetryRule, where: str) -> RetryRule:
     rule = base
     if "max_attempts" in raw:
         rule = replace(rule, max_attempts=int(raw["max_attempts"]))
     if "per_attempt_timeout" in raw:
-        timeout = parse_duration(raw["per_attempt_timeout"], f"{where}.per_attempt_timeout")
+        timeout = duration(raw["per_attempt_timeout"], "per_attempt_timeout")
         if timeout <= 0:
-            raise ValueError(f"{where}.per_attempt_timeout: must be greater than 0")
+            raise SectionError("retries", (*at, "per_attempt_timeout"), "must be greater than 0")
         rule = replace(rule, per_attempt_timeout=timeout)
     backoff = raw.get("backoff") or {}
     if "base" in backoff:
-        rule = replace(rule, backoff_base=parse_duration(backoff["base"], f"{where}.backoff.base"))
+        rule = replace(rule, backoff_base=duration(backoff["base"], "backoff", "base"))
     if "cap" in backoff:
-        rule = replace(rule, backoff_cap=parse_duration(backoff["cap"], f"{where}.backoff.cap"))
+        rule = replace(rule, backoff_cap=duration(backoff["cap"], "backoff", "cap"))
     if rule.backoff_cap < rule.backoff_base:
-        raise ValueError(f"{where}.backoff: cap must not be below base")
+        raise SectionError("retries", (*at, "backoff"), "cap must not be below base")
     if "retry_after_cap" in raw:
-        rule = replace(
-            rule, retry_after_cap=parse_duration(raw["retry_after_cap"], f"{where}.retry_after_cap")
-        )
+        rule = replace(rule, retry_after_cap=duration(raw["retry_after_cap"], "retry_after_cap"))
     if "min_attempt_time" in raw:
-        rule = replace(
-            rule,
-            min_attempt_time=parse_duration(raw["min_attempt_time"], f"{where}.min_attempt_time"),
-        )
+        rule = replace(rule, min_attempt_time=duration(raw["min_attempt_time"], "min_attempt_time"))
     if "retry_on" in raw:
         rule = replace(rule, retry_on=frozenset(str(c) for c in raw["retry_on"]))
     return rule
 
 
 def parse(section: Any) -> RetriesConfig:
-    """The `retries` section as a RetriesConfig; ValueError says what is wrong and where."""
+    """The `retries` section as a RetriesConfig; SectionError (a ValueError) names the field."""
     if section is None:
         return RetriesConfig()
-    errors = list(_VALIDATOR.iter_errors(section))
+    section = thaw(section)
+    errors = schema_errors("retries", _VALIDATOR, section)
     if errors:
-        error = errors[0]
-        path = ".".join(str(p) for p in ("retries", *error.absolute_path))
-        raise ValueError(f"{path}: {error.message}")
-    default = _rule(section, RetryRule(), "retries")
+        raise errors[0]
+    default = _rule(section, RetryRule(), ())
     methods = {
-        rpc: _rule(raw, default, f"retries.methods.{rpc}")
+        rpc: _rule(raw, default, ("methods", rpc))
         for rpc, raw in (section.get("methods") or {}).items()
     }
     raw_budget = section.get("budget") or {}
     defaults = BudgetRule()
+    try:
+        window = parse_duration(raw_budget.get("window", defaults.window), "")
+    except ValueError as exc:
+        raise SectionError("retries", ("budget", "window"), str(exc).lstrip(": ")) from None
+    if window < 1:
+        raise SectionError("retries", ("budget", "window"), "must be at least 1s")
     budget = BudgetRule(
         ratio=float(raw_budget.get("ratio", defaults.ratio)),
         min_per_second=float(raw_budget.get("min_per_second", defaults.min_per_second)),
-        window=parse_duration(raw_budget.get("window", defaults.window), "retries.budget.window"),
+        window=window,
     )
-    if budget.window < 1:
-        raise ValueError("retries.budget.window: must be at least 1s")
     return RetriesConfig(default, MappingProxyType(methods), budget)
