@@ -253,3 +253,30 @@ async def test_without_its_store_a_transfer_relies_on_spend_id_and_a_create_is_r
         assert await control.api_requests(token) == 1  # the create never went upstream
     finally:
         await client.aclose()
+
+
+async def test_a_retry_refused_as_spend_id_already_used_finds_the_transfer(
+    token: str,
+) -> None:
+    """Against an upstream that answers a repeated spend_id with an error instead of the
+    original transfer: the retry's refusal leads to the lookup, and the caller gets the transfer."""
+    from sidecar.emulator.config import EmulatorConfig
+    from sidecar.emulator.runner import start_emulator
+
+    strict = await start_emulator(
+        EmulatorConfig(duplicate_spend_id="error"), host="127.0.0.1", port=0
+    )
+    up = HttpUpstream(UpstreamSettings(strict.base_url, Secret(token), request_timeout=2.0))
+    await up.start()
+    try:
+        faults = strict.context.faults
+        # The transfer is performed but its answer lost, and the first lookup fails too.
+        faults.add({"method": "transfer", "kind": "commit_then_fail", "then": "drop", "count": 1})
+        faults.add({"method": "getTransfers", "kind": "status", "status": 500, "count": 1})
+        call = make_call("Transfer", TRANSFER, key="k")
+        done = await run(assemble(up), call)
+        assert isinstance(done, pb.TransferResponse) and done.transfer.transfer_id
+        assert call.attempts == 2 and ("cryptopay-reconciled", "true") in call.trailing
+    finally:
+        await up.close()
+        await strict.stop()
