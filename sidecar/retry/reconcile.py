@@ -13,9 +13,11 @@ from google.protobuf.message import Message
 
 from sidecar.errors import upstream_error
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.methods import MethodSpec
 from sidecar.outcome import Delivery, Outcome
 
 SPEND_ID_ALREADY_USED = "SPEND_ID_ALREADY_USED"
+_GONE = frozenset({"INVOICE_NOT_FOUND", "CHECK_NOT_FOUND"})
 
 
 def needs_lookup(outcome: Outcome) -> bool:
@@ -67,3 +69,15 @@ def interpret(request: Message, spend_id: str, original: Outcome, lookup: Outcom
         http_status=400,
         error_name=SPEND_ID_ALREADY_USED,
     )
+
+
+def settle_delete(spec: MethodSpec, outcome: Outcome, unknown_before: bool) -> Outcome:
+    """A delete retried after an attempt with an unknown outcome, answered "not found": the
+    earlier attempt (or someone else) deleted it, and a delete asks for exactly that."""
+    if unknown_before and outcome.error_name in _GONE:
+        return Outcome(
+            Delivery.DONE,
+            response=spec.response_type(**{spec.result_field: True}),
+            http_status=200,
+        )
+    return outcome

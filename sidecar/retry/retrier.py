@@ -55,8 +55,11 @@ class Retrier:
         await self._budget.note_request(config.budget)
         outcome = await attempt()
         made = 1
+        unknown_before = False
         while True:
             outcome = await self._reconcile(call, outcome)
+            if call.spec.effect is Effect.DELETE:
+                outcome = reconcile.settle_delete(call.spec, outcome, unknown_before)
             decision = decide(
                 effect=call.spec.effect,
                 outcome=outcome,
@@ -83,6 +86,7 @@ class Retrier:
                     extra={"rpc": call.spec.rpc, "attempts": made},
                 )
                 return outcome
+            unknown_before = unknown_before or outcome.delivery is Delivery.UNKNOWN
             await self._sleep(decision.delay)
             try:
                 outcome = await attempt()

@@ -114,6 +114,17 @@ async def test_a_create_that_was_never_sent_is_retried(emulator: RunningEmulator
         await sidecar.stop()
 
 
+async def test_a_delete_retried_after_it_happened_reports_deleted(
+    stub: Stub, control: EmulatorControl, token: str
+) -> None:
+    check = (await stub.CreateCheck(pb.CreateCheckRequest(asset="TON", amount="1"))).check
+    await control.fault(token, method="deleteCheck", kind="commit_then_fail", then="drop", count=1)
+    response, trailers = await answer(
+        stub.DeleteCheck(pb.DeleteCheckRequest(check_id=check.check_id))
+    )
+    assert response.deleted and trailers["cryptopay-attempts"] == "2"
+
+
 async def test_deletes_are_retried(stub: Stub, control: EmulatorControl, token: str) -> None:
     invoice = (await stub.CreateInvoice(pb.CreateInvoiceRequest(asset="TON", amount="1"))).invoice
     await control.fault(token, method="deleteInvoice", kind="drop", count=1)

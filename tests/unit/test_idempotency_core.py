@@ -196,3 +196,13 @@ def test_needs_lookup() -> None:
     assert reconcile.needs_lookup(Outcome(Delivery.REJECTED, error_name="SPEND_ID_ALREADY_USED"))
     assert not reconcile.needs_lookup(Outcome(Delivery.REJECTED, error_name="NOT_ENOUGH_COINS"))
     assert not reconcile.needs_lookup(Outcome(Delivery.DONE))
+
+
+def test_a_retried_delete_that_finds_nothing_was_deleted() -> None:
+    spec = BY_RPC["DeleteInvoice"]
+    gone = Outcome(Delivery.REJECTED, http_status=400, error_name="INVOICE_NOT_FOUND")
+    settled = reconcile.settle_delete(spec, gone, unknown_before=True)
+    assert settled.delivery is Delivery.DONE
+    assert settled.response == pb.DeleteInvoiceResponse(deleted=True)
+    # Without an earlier unknown attempt, "not found" means what it says.
+    assert reconcile.settle_delete(spec, gone, unknown_before=False) is gone
