@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ Lookup = Callable[[Call, MethodSpec, Mapping[str, Any]], Awaitable[Outcome]]
 
 GET_TRANSFERS = BY_RPC["GetTransfers"]
 RECONCILED = "cryptopay-reconciled"
+BUDGET_LOG_INTERVAL = 10.0
 
 
 class Retrier:
@@ -46,6 +48,8 @@ class Retrier:
         self.lookup = lookup  # set by the assembly once the gateway exists
         self._draw = draw
         self._sleep = sleep
+        self._budget_logged = -BUDGET_LOG_INTERVAL
+        self._budget_refused = 0
 
     async def run(self, call: Call, attempt: Attempt) -> Outcome:
         config = self._config.get(call.policy)
@@ -81,10 +85,18 @@ class Retrier:
                     )
                 return outcome
             if not await self._budget.try_spend(config.budget):
-                log.info(
-                    "retries: budget exhausted, answering without a retry",
-                    extra={"rpc": call.spec.rpc, "attempts": made},
-                )
+                self._budget_refused += 1
+                now = time.monotonic()
+                if now - self._budget_logged >= BUDGET_LOG_INTERVAL:
+                    # An outage refuses retries for every call: one line now and then is enough.
+                    log.warning(
+                        "retries: budget exhausted, answering without retrying",
+                        extra={
+                            "rpc": call.spec.rpc,
+                            "refused_since_last_log": self._budget_refused,
+                        },
+                    )
+                    self._budget_logged, self._budget_refused = now, 0
                 return outcome
             unknown_before = unknown_before or outcome.delivery is Delivery.UNKNOWN
             await self._sleep(decision.delay)
