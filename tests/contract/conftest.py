@@ -17,6 +17,8 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Redis | None]
         yield None
         return
     server = request.getfixturevalue("redis_server")
-    client = connect(Secret(server.url))
+    # Generous timeouts: the suite shares 2 cores with other work, and the contract is about
+    # semantics, not the production fail-fast timeouts.
+    client = connect(Secret(server.url), socket_timeout=10, socket_connect_timeout=10)
     yield client
     await client.aclose()
