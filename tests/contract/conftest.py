@@ -8,6 +8,7 @@ import pytest
 
 from sidecar.redis_connection import Redis, connect
 from sidecar.secrets import Secret
+from tests.conftest import RedisServer
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -16,9 +17,20 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Redis | None]
     if request.param == "memory":
         yield None
         return
-    server = request.getfixturevalue("redis_server")
-    # Generous timeouts: the suite shares 2 cores with other work, and the contract is about
-    # semantics, not the production fail-fast timeouts.
-    client = connect(Secret(server.url), socket_timeout=10, socket_connect_timeout=10)
+    client = _client(request.getfixturevalue("redis_server"))
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[Redis]:
+    """A client of a private redis-server, for behaviour only a shared store has."""
+    client = _client(redis_server)
+    yield client
+    await client.aclose()
+
+
+def _client(server: RedisServer) -> Redis:
+    # Generous timeouts: the suite shares 2 cores with other work, and the contract is about
+    # semantics, not the production fail-fast timeouts.
+    return connect(Secret(server.url), socket_timeout=10, socket_connect_timeout=10)
