@@ -1,0 +1,4 @@
+from . import cryptopay_service_pb2
+from . import cryptopay_service_pb2_grpc
+from . import types_pb2
+from . import types_pb2_grpc
