@@ -1,0 +1,10 @@
+// Original file: proto/cryptopay/v1/cryptopay_service.proto
+
+
+export interface DeleteInvoiceResponse {
+  'deleted'?: (boolean);
+}
+
+export interface DeleteInvoiceResponse__Output {
+  'deleted': (boolean);
+}

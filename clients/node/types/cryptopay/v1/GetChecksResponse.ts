@@ -1,0 +1,11 @@
+// Original file: proto/cryptopay/v1/cryptopay_service.proto
+
+import type { Check as _cryptopay_v1_Check, Check__Output as _cryptopay_v1_Check__Output } from '../../cryptopay/v1/Check';
+
+export interface GetChecksResponse {
+  'items'?: (_cryptopay_v1_Check)[];
+}
+
+export interface GetChecksResponse__Output {
+  'items': (_cryptopay_v1_Check__Output)[];
+}

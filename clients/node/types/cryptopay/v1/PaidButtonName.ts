@@ -1,0 +1,23 @@
+// Original file: proto/cryptopay/v1/types.proto
+
+export const PaidButtonName = {
+  PAID_BUTTON_NAME_UNSPECIFIED: 'PAID_BUTTON_NAME_UNSPECIFIED',
+  PAID_BUTTON_NAME_VIEW_ITEM: 'PAID_BUTTON_NAME_VIEW_ITEM',
+  PAID_BUTTON_NAME_OPEN_CHANNEL: 'PAID_BUTTON_NAME_OPEN_CHANNEL',
+  PAID_BUTTON_NAME_OPEN_BOT: 'PAID_BUTTON_NAME_OPEN_BOT',
+  PAID_BUTTON_NAME_CALLBACK: 'PAID_BUTTON_NAME_CALLBACK',
+} as const;
+
+export type PaidButtonName =
+  | 'PAID_BUTTON_NAME_UNSPECIFIED'
+  | 0
+  | 'PAID_BUTTON_NAME_VIEW_ITEM'
+  | 1
+  | 'PAID_BUTTON_NAME_OPEN_CHANNEL'
+  | 2
+  | 'PAID_BUTTON_NAME_OPEN_BOT'
+  | 3
+  | 'PAID_BUTTON_NAME_CALLBACK'
+  | 4
+
+export type PaidButtonName__Output = typeof PaidButtonName[keyof typeof PaidButtonName]
