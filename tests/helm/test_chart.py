@@ -1,0 +1,380 @@
+"""The Helm chart, rendered by the real Helm engine (helm-python-sdk), linted strictly, and every
+manifest validated against the Kubernetes schemas in strict mode, in both deployment modes."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import helm_python as helm
+import kubernetes_validate
+import pytest
+import yaml
+
+from tests.helpers import REPO
+
+CHART = REPO / "helm" / "cryptopay-sidecar"
+APP_CHART = REPO / "helm" / "examples" / "checkout-app"
+EXAMPLES = sorted((CHART / "examples").glob("*.yaml"))
+# The oldest Kubernetes the chart supports (native sidecars, preStop sleep) and the newest.
+K8S_VERSIONS = ("1.30.0", kubernetes_validate.latest_version())
+RELEASE, NAMESPACE = "rel", "pay"
+FULLNAME = "rel-cryptopay-sidecar"
+
+Doc = dict[str, Any]
+
+
+def load_values(path: Path) -> dict[str, Any]:
+    values = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(values, dict)
+    return values
+
+
+def render(values: dict[str, Any] | None = None, chart: Path = CHART) -> list[Doc]:
+    rendered = helm.Chart.load(chart).render(values, name=RELEASE, namespace=NAMESPACE)
+    docs: list[Doc] = []
+    for path, manifest in sorted(rendered.items()):
+        if not path.endswith(".yaml"):
+            continue
+        docs.extend(doc for doc in yaml.safe_load_all(manifest) if doc)
+    return docs
+
+
+def only(docs: list[Doc], kind: str) -> Doc:
+    (doc,) = [d for d in docs if d["kind"] == kind]
+    return doc
+
+
+def pod_spec(docs: list[Doc]) -> Doc:
+    spec: Doc = only(docs, "Deployment")["spec"]["template"]["spec"]
+    return spec
+
+
+def sidecar_container(spec: Doc) -> Doc:
+    containers: list[Doc] = spec.get("initContainers", []) + spec["containers"]
+    (container,) = [c for c in containers if c["name"] == "cryptopay-sidecar"]
+    return container
+
+
+def args(container: Doc) -> dict[str, str]:
+    out = {}
+    for arg in container["args"][1:]:
+        name, _, value = arg.partition("=")
+        out[name] = value
+    return out
+
+
+def check_service_monitor(doc: Doc) -> None:
+    """ServiceMonitor is a CRD (no schema in kubernetes-validate): check its shape by hand."""
+    assert doc["apiVersion"] == "monitoring.coreos.com/v1"
+    assert set(doc) == {"apiVersion", "kind", "metadata", "spec"}
+    spec = doc["spec"]
+    assert set(spec) <= {"selector", "namespaceSelector", "endpoints", "jobLabel"}
+    assert spec["selector"]["matchLabels"]
+    for endpoint in spec["endpoints"]:
+        assert set(endpoint) <= {"port", "path", "interval", "scrapeTimeout", "scheme"}
+        assert endpoint["port"] and endpoint["path"].startswith("/")
+
+
+def validate(docs: list[Doc]) -> None:
+    assert docs
+    for doc in docs:
+        if doc["kind"] == "ServiceMonitor":
+            check_service_monitor(doc)
+            continue
+        for version in K8S_VERSIONS:
+            kubernetes_validate.validate(doc, version, strict=True)
+
+
+# --- lint, render and validate --------------------------------------------------------------------
+
+
+def test_lint_is_clean_in_strict_mode() -> None:
+    for values in [None, *(load_values(path) for path in EXAMPLES)]:
+        report = helm.lint(CHART, values, strict=True)
+        assert report["errors"] == []
+        # Severity 1 is informational ("icon is recommended"); 2 and 3 are warnings and errors.
+        assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+@pytest.mark.parametrize(
+    "example", [None, *EXAMPLES], ids=lambda p: p.name if p else "default values"
+)
+def test_renders_valid_manifests(example: Path | None) -> None:
+    values = load_values(example) if example else None
+    helm.Chart.load(CHART).validate_schema(values)
+    validate(render(values))
+
+
+# --- gateway mode ---------------------------------------------------------------------------------
+
+
+def test_default_gateway() -> None:
+    docs = render()
+    kinds = sorted(d["kind"] for d in docs)
+    assert kinds == ["Deployment", "PodDisruptionBudget", "Service", "ServiceAccount"]
+    deployment = only(docs, "Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    spec = pod_spec(docs)
+    container = sidecar_container(spec)
+    assert container["image"] == "ghcr.io/cryptopay-sidecar/cryptopay-sidecar:0.1.0"
+    flags = args(container)
+    assert flags["--grpc-listen"] == "0.0.0.0:50051"
+    assert flags["--upstream"] == "mainnet"
+    assert "--policy" not in flags and "--demo" not in flags
+
+    # Native gRPC probes against the health service; liveness asks only /healthz, because
+    # readiness turns NOT_SERVING while the pod drains.
+    for probe in ("startupProbe", "readinessProbe"):
+        assert container[probe]["grpc"] == {"port": 50051, "service": ""}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert spec["terminationGracePeriodSeconds"] >= 10 + 5
+
+    # The Service reaches both named ports.
+    service = only(docs, "Service")
+    assert {p["name"]: p["targetPort"] for p in service["spec"]["ports"]} == {
+        "grpc": "grpc",
+        "http": "http",
+    }
+    assert only(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
+
+
+def test_token_comes_from_a_secret_file_only() -> None:
+    spec = pod_spec(render())
+    container = sidecar_container(spec)
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    mounts = {m["name"]: m for m in container["volumeMounts"]}
+    token = volumes["cryptopay-sidecar-token"]["secret"]
+    assert token["secretName"] == f"{FULLNAME}-token"
+    assert token["items"] == [{"key": "token", "path": "token"}]
+    mount = mounts["cryptopay-sidecar-token"]
+    assert mount["readOnly"] is True
+    assert args(container)["--token-file"] == f"{mount['mountPath']}/token"
+    # Never in the environment, never a flag value.
+    assert not any("TOKEN" in e["name"] and "value" in e for e in container.get("env", []))
+
+    rotated = pod_spec(render({"token": {"existingSecret": "cp", "previousKey": "old"}}))
+    secret = {v["name"]: v for v in rotated["volumes"]}["cryptopay-sidecar-token"]["secret"]
+    assert secret["secretName"] == "cp"
+    assert {"key": "old", "path": "previous-token"} in secret["items"]
+    env = {e["name"]: e.get("value") for e in sidecar_container(rotated)["env"]}
+    assert env["CRYPTOPAY_SIDECAR_PREVIOUS_TOKEN_FILE"].endswith("/previous-token")
+
+
+def test_hardened_security_context() -> None:
+    spec = pod_spec(render())
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["automountServiceAccountToken"] is False
+    context = sidecar_container(spec)["securityContext"]
+    assert context["runAsNonRoot"] is True and context["runAsUser"] > 0
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["capabilities"]["drop"] == ["ALL"]
+    # The only writable path is an emptyDir at /tmp.
+    mounts = {m["mountPath"]: m["name"] for m in sidecar_container(spec)["volumeMounts"]}
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert "emptyDir" in volumes[mounts["/tmp"]]
+
+
+def test_inline_policy_is_mounted_as_a_directory_for_hot_reload() -> None:
+    policy = "version: 1\ndefaults:\n  rpcs:\n    allow: [GetMe]\n"
+    docs = render({"policy": {"inline": {"checkout.yaml": policy}}})
+    config_map = only(docs, "ConfigMap")
+    assert config_map["data"] == {"checkout.yaml": policy}
+    spec = pod_spec(docs)
+    container = sidecar_container(spec)
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "cryptopay-sidecar-policy"]
+    # subPath mounts never see ConfigMap updates; a directory mount does (symlink swap).
+    assert "subPath" not in mount
+    assert args(container)["--policy"] == mount["mountPath"]
+    (volume,) = [v for v in spec["volumes"] if v["name"] == "cryptopay-sidecar-policy"]
+    assert volume["configMap"]["name"] == config_map["metadata"]["name"]
+
+    existing = render({"policy": {"existingConfigMap": "platform-policies"}})
+    assert not [d for d in existing if d["kind"] == "ConfigMap"]
+    volumes = {v["name"]: v for v in pod_spec(existing)["volumes"]}
+    assert volumes["cryptopay-sidecar-policy"]["configMap"]["name"] == "platform-policies"
+
+
+def test_redis_url_from_a_secret_or_a_plain_url() -> None:
+    env = {
+        e["name"]: e
+        for e in sidecar_container(pod_spec(render({"redis": {"existingSecret": "r"}})))["env"]
+    }
+    assert env["CRYPTOPAY_SIDECAR_REDIS_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "r",
+        "key": "redis-url",
+    }
+    plain = sidecar_container(pod_spec(render({"redis": {"url": "redis://redis:6379/0"}})))
+    assert {"name": "CRYPTOPAY_SIDECAR_REDIS_URL", "value": "redis://redis:6379/0"} in plain["env"]
+
+
+def test_otel_environment() -> None:
+    otel = {"endpoint": "http://collector:4317", "resourceAttributes": "a=b"}
+    container = sidecar_container(pod_spec(render({"otel": otel})))
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://collector:4317"
+    assert env["OTEL_SERVICE_NAME"] == FULLNAME
+    assert env["OTEL_RESOURCE_ATTRIBUTES"].endswith(",a=b")
+
+
+def test_autoscaling_replaces_the_replica_count() -> None:
+    docs = render({"autoscaling": {"enabled": True, "minReplicas": 3, "maxReplicas": 9}})
+    assert "replicas" not in only(docs, "Deployment")["spec"]
+    hpa = only(docs, "HorizontalPodAutoscaler")
+    assert hpa["spec"]["scaleTargetRef"]["name"] == FULLNAME
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 9)
+
+
+def test_production_example() -> None:
+    docs = render(load_values(CHART / "examples" / "gateway-production.yaml"))
+    container = sidecar_container(pod_spec(docs))
+    assert container["image"].endswith("@sha256:" + "0" * 64)
+
+    ingress = only(docs, "Ingress")
+    (rule,) = ingress["spec"]["rules"]
+    (path,) = rule["http"]["paths"]
+    # Only the webhook endpoint is public.
+    assert (path["path"], path["pathType"]) == ("/webhooks/cryptopay/4f6c0e2a", "Exact")
+    assert path["backend"]["service"] == {"name": FULLNAME, "port": {"name": "http"}}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["CRYPTOPAY_SIDECAR_WEBHOOK_PATH"] == path["path"]
+
+    monitor = only(docs, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    service = only(docs, "Service")
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
+
+    policy = only(docs, "NetworkPolicy")
+    grpc_rule = policy["spec"]["ingress"][0]
+    assert grpc_rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
+    assert grpc_rule["from"][0]["podSelector"]["matchLabels"] == {
+        "cryptopay-sidecar-client": "true"
+    }
+    assert "Egress" in policy["spec"]["policyTypes"]
+    assert only(docs, "PodDisruptionBudget")["spec"] == {
+        "minAvailable": 2,
+        "selector": only(docs, "Deployment")["spec"]["selector"],
+    }
+
+
+def test_demo_example_needs_no_token() -> None:
+    docs = render(load_values(CHART / "examples" / "demo.yaml"))
+    container = sidecar_container(pod_spec(docs))
+    flags = args(container)
+    assert "--demo" in flags and "--token-file" not in flags
+    assert not [v for v in pod_spec(docs)["volumes"] if "secret" in v]
+    assert not [d for d in docs if d["kind"] == "PodDisruptionBudget"]
+
+
+# --- schema ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "complaint"),
+    [
+        ({"token": {"value": "1234:AAAA", "key": "token"}}, "/token"),
+        ({"mode": "mesh"}, "/mode"),
+        ({"image": {"pullPolicy": "Sometimes"}}, "/image/pullPolicy"),
+        ({"image": {"digest": "latest"}}, "/image/digest"),
+        ({"replicaCount": 0}, "/replicaCount"),
+        ({"ports": {"grpc": 70000}}, "/ports/grpc"),
+        ({"upstream": "ftp://example.com"}, "/upstream"),
+        ({"redis": {"url": "redis://:hunter2@redis:6379/0"}}, "/redis/url"),
+        ({"redis": {"url": "redis://redis:6379", "existingSecret": "r"}}, "/redis/url"),
+        ({"policy": {"inline": {"policy.json": "{}"}}}, "policy.json"),
+        ({"policy": {"existingConfigMap": "x", "inline": {"a.yaml": "v"}}}, "/policy/inline"),
+        ({"securityContext": {"runAsNonRoot": False}}, "/securityContext/runAsNonRoot"),
+        ({"securityContext": {"allowPrivilegeEscalation": True}}, "allowPrivilegeEscalation"),
+        ({"probes": {"kind": "tcp"}}, "/probes/kind"),
+        ({"webhook": {"path": "no-slash"}}, "/webhook/path"),
+        ({"logLevel": "verbose"}, "/logLevel"),
+        ({"extraArgs": ["serve"]}, "/extraArgs/0"),
+        ({"autoscaling": {"enabled": True, "maxReplicas": 1}}, "maxReplicas"),
+        ({"unknownKey": 1}, "unknownKey"),
+    ],
+)
+def test_schema_refuses_bad_values(values: dict[str, Any], complaint: str) -> None:
+    chart = helm.Chart.load(CHART)
+    with pytest.raises(helm.HelmValuesError) as info:
+        chart.validate_schema(values)
+    assert complaint in str(info.value)
+    with pytest.raises(helm.HelmValuesError):
+        chart.render(values, name=RELEASE, namespace=NAMESPACE)
+
+
+def test_required_values_fail_with_a_clear_message() -> None:
+    with pytest.raises(helm.HelmRenderError, match=r"ingress\.host is required"):
+        render({"ingress": {"enabled": True}})
+    with pytest.raises(helm.HelmRenderError, match=r"ingress\.serviceName is required"):
+        render({"mode": "sidecar", "ingress": {"enabled": True, "host": "h.example.com"}})
+
+
+# --- sidecar mode ---------------------------------------------------------------------------------
+
+
+def test_sidecar_mode_alone_renders_only_the_policy() -> None:
+    docs = render(load_values(CHART / "examples" / "sidecar.yaml"))
+    assert [d["kind"] for d in docs] == ["ConfigMap"]
+
+
+@pytest.fixture
+def app_chart(tmp_path: Path) -> Iterator[Path]:
+    """The example application chart with its dependency on this chart built (offline)."""
+    shutil.copytree(REPO / "helm", tmp_path / "helm", ignore=shutil.ignore_patterns("charts"))
+    app = tmp_path / "helm" / "examples" / "checkout-app"
+    helm.dependency_build(app)
+    yield app
+
+
+def render_app(app: Path, values: dict[str, Any] | None = None) -> list[Doc]:
+    return render(values, chart=app)
+
+
+def test_application_chart_with_a_native_sidecar(app_chart: Path) -> None:
+    docs = render_app(app_chart)
+    validate(docs)
+    spec = pod_spec(docs)
+    container = sidecar_container(spec)
+    assert container in spec["initContainers"]
+    assert container["restartPolicy"] == "Always"
+    # Only the application in the pod can call the API; probes use the HTTP port then.
+    assert args(container)["--grpc-listen"] == "127.0.0.1:50051"
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    (app,) = spec["containers"]
+    assert {"name": "CRYPTOPAY_SIDECAR_TARGET", "value": "127.0.0.1:50051"} in app["env"]
+
+    # Every mount has its volume, and the policy volume is the ConfigMap the subchart renders.
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    assert {m["name"] for m in container["volumeMounts"]} <= set(volumes)
+    config_map = only(docs, "ConfigMap")
+    policy_volume = volumes["cryptopay-sidecar-policy"]["configMap"]["name"]
+    assert policy_volume == config_map["metadata"]["name"]
+    assert volumes["cryptopay-sidecar-token"]["secret"]["secretName"] == "checkout-cryptopay-token"
+
+    # The webhook Ingress reaches the sidecar's http port through the application's Service.
+    ingress = only(docs, "Ingress")
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    service = only(docs, "Service")
+    assert backend["name"] == service["metadata"]["name"]
+    assert backend["port"]["name"] in {p["name"] for p in service["spec"]["ports"]}
+    # The subchart itself runs nothing in sidecar mode.
+    assert sorted(d["kind"] for d in docs) == ["ConfigMap", "Deployment", "Ingress", "Service"]
+
+
+def test_application_chart_with_a_classic_sidecar(app_chart: Path) -> None:
+    docs = render_app(app_chart, {"cryptopay": {"sidecar": {"native": False}}})
+    validate(docs)
+    spec = pod_spec(docs)
+    assert "initContainers" not in spec
+    assert [c["name"] for c in spec["containers"]] == ["checkout", "cryptopay-sidecar"]
+    assert "restartPolicy" not in sidecar_container(spec)
+
+
+def test_sidecar_can_expose_grpc_for_native_probes(app_chart: Path) -> None:
+    docs = render_app(app_chart, {"cryptopay": {"grpc": {"host": "0.0.0.0"}}})
+    container = sidecar_container(pod_spec(docs))
+    assert container["readinessProbe"]["grpc"] == {"port": 50051, "service": ""}
