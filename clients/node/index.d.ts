@@ -105,3 +105,21 @@ export function resumable<Event>(
     maxFailures?: number | null;
   },
 ): AsyncGenerator<Event, never, undefined>;
+
+export function subscribeEvents(
+  webhookClient: grpc.Client,
+  options?: {
+    after?: string | null;
+    start?: 'START_POSITION_LATEST' | 'START_POSITION_EARLIEST';
+    group?: string;
+    consumer?: string | null;
+    updateTypes?: string[];
+    assets?: string[];
+    maxInFlight?: number;
+    visibilityTimeoutMs?: number | null;
+    backoff?: Backoff;
+    maxFailures?: number | null;
+  },
+): AsyncGenerator<any, never, undefined>;
+export function ackEvents(webhookClient: grpc.Client, group: string, eventIds: string[]): Promise<number>;
+export function nackEvents(webhookClient: grpc.Client, group: string, eventIds: string[]): Promise<number>;

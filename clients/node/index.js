@@ -7,6 +7,7 @@
 //   console.log(response.invoice.bot_invoice_url);
 const channel = require('./lib/channel');
 const errors = require('./lib/errors');
+const events = require('./lib/events');
 const idempotency = require('./lib/idempotency');
 const proto = require('./lib/proto');
 const retry = require('./lib/retry');
@@ -15,6 +16,7 @@ const subscribe = require('./lib/subscribe');
 module.exports = {
   ...channel,
   ...errors,
+  ...events,
   ...idempotency,
   ...retry,
   ...subscribe,

@@ -4,11 +4,13 @@ package as users install it."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import grpc
@@ -82,6 +84,55 @@ async def test_blocking_client(demo_sidecar: DemoSidecar) -> None:
 
     name, check_id = await asyncio.to_thread(run)
     assert name and check_id > 0
+
+
+def webhook_service_available() -> bool:
+    try:
+        importlib.import_module("cryptopay_sidecar_client.gen.cryptopay.v1.webhook_service_pb2")
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(
+    not webhook_service_available(),
+    reason="this version of the API has no cryptopay.v1.WebhookService",
+)
+async def test_paid_invoice_arrives_as_an_event_and_subscriptions_resume(
+    demo_sidecar: DemoSidecar,
+) -> None:
+    from cryptopay_sidecar_client.events import START_EARLIEST, subscribe_events
+
+    async def next_event_for(events: Any, invoice_id: int) -> Any:
+        async with asyncio.timeout(20):
+            async for event in events:
+                if event.invoice.invoice_id == invoice_id:
+                    return event
+        raise AssertionError("the stream ended")
+
+    async with aio_channel(demo_sidecar.target) as chan:
+        stub = CryptoPayServiceStub(chan)
+
+        async def paid_invoice(amount: str) -> int:
+            request = pb.CreateInvoiceRequest(asset="USDT", amount=amount)
+            invoice = (await call_idempotent(stub.CreateInvoice, request)).response.invoice
+            await pay(demo_sidecar, invoice.invoice_id)
+            return int(invoice.invoice_id)
+
+        first_id = await paid_invoice("7")
+        events = subscribe_events(chan, start=START_EARLIEST, update_types=["invoice_paid"])
+        first = await next_event_for(events, first_id)
+        await events.aclose()
+        assert first.invoice.status == types.INVOICE_STATUS_PAID and first.raw_body
+
+        # Disconnected: an event arrives meanwhile; resuming after the last id gets it, once.
+        second_id = await paid_invoice("8")
+        resumed = subscribe_events(chan, after=first.event_id)
+        async with asyncio.timeout(20):
+            following = await anext(resumed)
+        await resumed.aclose()
+        assert following.event_id != first.event_id
+        assert following.invoice.invoice_id == second_id
 
 
 def test_wheel_ships_stubs_and_type_information(tmp_path: Path) -> None:

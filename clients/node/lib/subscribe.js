@@ -59,7 +59,9 @@ async function* resumable(openStream, eventId, options = {}) {
       if (maxFailures != null && failures >= maxFailures) throw error;
       await sleep(backoffDelay(failures, backoff));
     } finally {
-      if (typeof stream.cancel === 'function') stream.cancel();
+      // Ends a stream the consumer stopped reading (a gRPC call, or an async generator).
+      if (typeof stream.return === 'function') await stream.return();
+      else if (typeof stream.cancel === 'function') stream.cancel();
     }
   }
 }

@@ -255,6 +255,31 @@ test('live: the paid invoice arrives as an event on a subscription', live, async
     t.skip('this version of the sidecar API has no cryptopay.v1.WebhookService');
     return;
   }
-  const { subscribeInvoicePaid } = require('./subscribe-flow');
-  await subscribeInvoicePaid(t, { client, target, pay });
+  const stub = client.createClient(target);
+  const events = client.createWebhookClient(target);
+  t.after(() => {
+    stub.close();
+    events.close();
+  });
+  const created = await client.callIdempotent(stub, 'CreateInvoice', { asset: 'TON', amount: '4' });
+  const invoiceId = created.response.invoice.invoice_id;
+  // Earliest: the event may be published before the subscription is open.
+  const subscription = client.subscribeEvents(events, {
+    start: 'START_POSITION_EARLIEST',
+    updateTypes: ['invoice_paid'],
+  });
+  await pay(invoiceId);
+  let found = null;
+  const timer = setTimeout(() => subscription.return(), 20000);
+  for await (const event of subscription) {
+    if (event.invoice.invoice_id === invoiceId) {
+      found = event;
+      break;
+    }
+  }
+  clearTimeout(timer);
+  assert.ok(found, 'the invoice_paid event arrived');
+  assert.equal(found.update_type, 'invoice_paid');
+  assert.equal(found.invoice.status, 'INVOICE_STATUS_PAID');
+  assert.ok(found.event_id.length > 0 && found.raw_body.length > 0);
 });

@@ -37,6 +37,9 @@ from cryptopay_sidecar_client.idempotency import (
 from cryptopay_sidecar_client.retry import Backoff, may_resend
 from cryptopay_sidecar_client.subscribe import resumable
 
+# Webhook event streams (subscribe_events, ack_events, nack_events) live in
+# cryptopay_sidecar_client.events: they need the WebhookService in the generated code.
+
 __version__ = "0.1.0"
 
 __all__ = [

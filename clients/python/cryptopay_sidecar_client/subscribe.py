@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Collection
+from collections.abc import AsyncGenerator, AsyncIterable, Callable, Collection
 from typing import TypeVar
 
 import grpc
@@ -49,7 +49,7 @@ async def resumable(
     backoff: Backoff = DEFAULT_BACKOFF,
     resumable_codes: Collection[grpc.StatusCode] = RESUMABLE_CODES,
     max_failures: int | None = None,
-) -> AsyncIterator[Event]:
+) -> AsyncGenerator[Event, None]:
     """Yields the events of `open_stream(last_event_id)`, reopening it after each break.
 
     `open_stream(None)` starts wherever the subscription starts by default; `after` resumes a
@@ -60,8 +60,9 @@ async def resumable(
     failures = 0
     while True:
         received = False
+        stream = open_stream(last)
         try:
-            async for event in open_stream(last):
+            async for event in stream:
                 received, failures = True, 0
                 current = event_id(event)
                 if current == last:
@@ -88,3 +89,16 @@ async def resumable(
                 extra={"code": getattr(code, "name", str(code)), "after": last, "in": delay},
             )
             await asyncio.sleep(delay)
+        finally:
+            await _close(stream)
+
+
+async def _close(stream: object) -> None:
+    """Ends a stream the consumer stopped reading (a gRPC call, or an async generator)."""
+    aclose = getattr(stream, "aclose", None)
+    if aclose is not None:
+        await aclose()
+        return
+    cancel = getattr(stream, "cancel", None)
+    if cancel is not None:
+        cancel()
