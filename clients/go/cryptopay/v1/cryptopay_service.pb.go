@@ -657,6 +657,8 @@ type TransferRequest struct {
 	// Decimal string > 0.
 	Amount string `protobuf:"bytes,3,opt,name=amount,proto3" json:"amount,omitempty"`
 	// 1..64 characters, unique per transfer: the upstream accepts a spend_id once per app.
+	// May be left empty when the call carries an `idempotency-key` metadata entry: the sidecar
+	// then derives it from the caller and the key, so every retry uses the same spend_id.
 	SpendId string `protobuf:"bytes,4,opt,name=spend_id,json=spendId,proto3" json:"spend_id,omitempty"`
 	// Up to 1024 characters, shown in the user's notification.
 	Comment string `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`

@@ -327,7 +327,7 @@ class TransferRequest(_message.Message):
     amount: _builtins.str
     'Decimal string > 0.'
     spend_id: _builtins.str
-    '1..64 characters, unique per transfer: the upstream accepts a spend_id once per app.'
+    '1..64 characters, unique per transfer: the upstream accepts a spend_id once per app.\n    May be left empty when the call carries an `idempotency-key` metadata entry: the sidecar\n    then derives it from the caller and the key, so every retry uses the same spend_id.\n    '
     comment: _builtins.str
     "Up to 1024 characters, shown in the user's notification."
     disable_send_notification: _builtins.bool
