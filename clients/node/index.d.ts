@@ -63,7 +63,12 @@ export interface ErrorDetails {
 }
 export function errorDetails(error: grpc.ServiceError): ErrorDetails;
 
-export function mayResend(code: grpc.status, reason: string | null | undefined): boolean;
+export const REPEATABLE_METHODS: ReadonlySet<string>;
+export function mayResend(
+  code: grpc.status,
+  reason: string | null | undefined,
+  options?: { repeatable?: boolean },
+): boolean;
 export function backoffDelay(attempt: number, backoff?: Backoff, rand?: () => number): number;
 export function nextWait(
   backoff: Backoff,

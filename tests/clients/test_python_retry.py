@@ -53,6 +53,26 @@ def test_may_resend(code: grpc.StatusCode, reason: str | None, expected: bool) -
 
 
 @pytest.mark.parametrize(
+    ("code", "reason", "expected"),
+    [
+        # The upstream refuses a second transfer with the same spend_id: unknown is fine.
+        (C.UNAVAILABLE, "UPSTREAM_DISCONNECTED", True),
+        (C.UNAVAILABLE, "APP_ERROR", True),
+        (C.DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT", True),
+        (C.INTERNAL, "UPSTREAM_MALFORMED_RESPONSE", True),
+        (C.UNAVAILABLE, None, True),
+        # Still final.
+        (C.UNAVAILABLE, "OUTCOME_UNKNOWN", False),
+        (C.FAILED_PRECONDITION, "SPEND_ID_ALREADY_USED", False),
+        (C.INVALID_ARGUMENT, "IDEMPOTENCY_KEY_REUSED", False),
+        (C.FAILED_PRECONDITION, "INSUFFICIENT_FUNDS", False),
+    ],
+)
+def test_may_resend_repeatable(code: grpc.StatusCode, reason: str | None, expected: bool) -> None:
+    assert may_resend(code, reason, repeatable=True) is expected
+
+
+@pytest.mark.parametrize(
     ("attempt", "rand", "expected"),
     [(0, 1.0, 0.1), (1, 1.0, 0.2), (3, 0.5, 0.4), (10, 1.0, 5.0), (10, 0.0, 0.0), (-1, 1.0, 0.1)],
 )

@@ -106,6 +106,12 @@ async def scripted() -> AsyncIterator[Scripted]:
         response.invoice.amount = request.amount
         return response
 
+    async def transfer(request: pb.TransferRequest, context: Any) -> pb.TransferResponse:
+        await script.answer("Transfer", context)
+        response = pb.TransferResponse()
+        response.transfer.amount = request.amount
+        return response
+
     def unary(
         handler: Callable[[Any, Any], Awaitable[Any]], request_type: Any, response_type: Any
     ) -> grpc.RpcMethodHandler[Any, Any]:
@@ -125,6 +131,7 @@ async def scripted() -> AsyncIterator[Scripted]:
                     "CreateInvoice": unary(
                         create_invoice, pb.CreateInvoiceRequest, pb.CreateInvoiceResponse
                     ),
+                    "Transfer": unary(transfer, pb.TransferRequest, pb.TransferResponse),
                 },
             ),
         )
@@ -221,6 +228,20 @@ async def test_call_idempotent_never_resends_after_an_unknown_or_definite_answer
             )
     assert error_details(info.value).reason == failure.reason
     assert len(scripted.script.seen["CreateInvoice"]) == 1
+
+
+async def test_a_transfer_is_resent_after_an_unknown_outcome(scripted: Scripted) -> None:
+    # The spend_id derived from the key makes the upstream refuse a second transfer.
+    scripted.script.failures["Transfer"] = [
+        Failure(grpc.StatusCode.UNAVAILABLE, "UPSTREAM_DISCONNECTED"),
+        Failure(grpc.StatusCode.DEADLINE_EXCEEDED, "UPSTREAM_TIMEOUT"),
+    ]
+    async with aio_channel(scripted.target) as chan:
+        stub = CryptoPayServiceStub(chan)
+        request = pb.TransferRequest(user_id=1, asset="TON", amount="1")
+        result = await call_idempotent(stub.Transfer, request, backoff=FAST)
+    assert result.attempts == 3
+    assert len({s.metadata["idempotency-key"] for s in scripted.script.seen["Transfer"]}) == 1
 
 
 async def test_call_idempotent_gives_up_at_the_deadline(scripted: Scripted) -> None:

@@ -144,17 +144,30 @@ func Reason(err error) string {
 }
 
 // MayResend reports whether a mutating call that failed with err may be sent again with the
-// same idempotency key: only after answers that prove nothing happened, or that the sidecar
-// holds the outcome under the key. An unknown outcome is final.
-func MayResend(err error) bool {
+// same idempotency key. A create (CreateInvoice, CreateCheck) only after answers that prove
+// nothing happened, or that the sidecar holds the outcome under the key. A Transfer or a
+// delete is repeatable (the upstream refuses a second transfer with the spend_id derived from
+// the key; a delete moves no money), so also after an unknown outcome.
+func MayResend(err error, repeatable bool) bool {
 	reason := Reason(err)
+	unknown := false
 	switch reason {
-	case "OUTCOME_UNKNOWN", "UPSTREAM_DISCONNECTED", "UPSTREAM_TIMEOUT", "UPSTREAM_MALFORMED_RESPONSE":
+	case "OUTCOME_UNKNOWN":
+		return false // kept under the key: every resend gets this same answer
+	case "UPSTREAM_DISCONNECTED", "UPSTREAM_TIMEOUT", "UPSTREAM_MALFORMED_RESPONSE":
+		unknown = true
+	}
+	code := status.Code(err)
+	if repeatable && (unknown || code == codes.Unavailable || code == codes.DeadlineExceeded) {
+		return true
+	}
+	switch reason {
+	case "UPSTREAM_DISCONNECTED", "UPSTREAM_TIMEOUT", "UPSTREAM_MALFORMED_RESPONSE":
 		return false
 	case "UPSTREAM_UNREACHABLE", "IDEMPOTENCY_KEY_IN_USE":
 		return true
 	}
-	switch status.Code(err) {
+	switch code {
 	case codes.ResourceExhausted:
 		return true
 	case codes.Unavailable:

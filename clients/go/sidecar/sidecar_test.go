@@ -40,8 +40,24 @@ func TestMayResend(t *testing.T) {
 		{codes.FailedPrecondition, "INSUFFICIENT_FUNDS", false},
 	}
 	for _, c := range cases {
-		if got := MayResend(failure(t, c.code, c.reason)); got != c.want {
+		if got := MayResend(failure(t, c.code, c.reason), false); got != c.want {
 			t.Errorf("MayResend(%v, %q) = %v, want %v", c.code, c.reason, got, c.want)
+		}
+	}
+	repeatable := []struct {
+		code   codes.Code
+		reason string
+		want   bool
+	}{
+		{codes.Unavailable, "UPSTREAM_DISCONNECTED", true},
+		{codes.DeadlineExceeded, "UPSTREAM_TIMEOUT", true},
+		{codes.Internal, "UPSTREAM_MALFORMED_RESPONSE", true},
+		{codes.Unavailable, "OUTCOME_UNKNOWN", false},
+		{codes.FailedPrecondition, "SPEND_ID_ALREADY_USED", false},
+	}
+	for _, c := range repeatable {
+		if got := MayResend(failure(t, c.code, c.reason), true); got != c.want {
+			t.Errorf("MayResend(%v, %q, repeatable) = %v, want %v", c.code, c.reason, got, c.want)
 		}
 	}
 }

@@ -5,7 +5,7 @@
 const crypto = require('node:crypto');
 const grpc = require('@grpc/grpc-js');
 const { errorDetails } = require('./errors');
-const { mayResend, nextWait } = require('./retry');
+const { REPEATABLE_METHODS, mayResend, nextWait } = require('./retry');
 
 const IDEMPOTENCY_KEY = 'idempotency-key';
 const REPLAYED = 'idempotent-replayed';
@@ -86,7 +86,10 @@ async function callIdempotent(client, method, request, options = {}) {
     } catch (error) {
       if (error == null || error.code == null) throw error;
       const details = errorDetails(error);
-      if (attempts >= maxAttempts || !mayResend(details.code, details.reason)) throw error;
+      const repeatable = REPEATABLE_METHODS.has(method.charAt(0).toUpperCase() + method.slice(1));
+      if (attempts >= maxAttempts || !mayResend(details.code, details.reason, { repeatable })) {
+        throw error;
+      }
       const wait = nextWait(backoff, attempts - 1, details.retryDelayMs, deadline - Date.now());
       if (wait == null) throw error;
       await new Promise((resolve) => setTimeout(resolve, wait));

@@ -16,8 +16,22 @@ const UNKNOWN_OUTCOME_REASONS = new Set([
   'UPSTREAM_MALFORMED_RESPONSE',
 ]);
 
-/** Whether a call that failed with `code` (and ErrorInfo `reason`) may be resent with its key. */
-function mayResend(code, reason) {
+// RPCs whose repetition with the same key cannot have a second effect: the upstream refuses a
+// second transfer with the same spend_id (derived from the key); a delete moves no money.
+const REPEATABLE_METHODS = new Set(['Transfer', 'DeleteInvoice', 'DeleteCheck']);
+
+/** Whether a call that failed with `code` (and ErrorInfo `reason`) may be resent with its key;
+ * `repeatable` for Transfer and deletes. Creates are resent only when nothing happened. */
+function mayResend(code, reason, { repeatable = false } = {}) {
+  if (reason === 'OUTCOME_UNKNOWN') return false; // kept under the key: resends get it again
+  if (
+    repeatable &&
+    (code === Status.UNAVAILABLE ||
+      code === Status.DEADLINE_EXCEEDED ||
+      (reason && UNKNOWN_OUTCOME_REASONS.has(reason)))
+  ) {
+    return true;
+  }
   if (reason && UNKNOWN_OUTCOME_REASONS.has(reason)) return false;
   if (reason && RETRYABLE_REASONS.has(reason)) return true;
   if (code === Status.RESOURCE_EXHAUSTED) return true; // refused before reaching the upstream
@@ -40,4 +54,11 @@ function nextWait(backoff, attempt, serverDelayMs, remainingMs, rand = Math.rand
   return wait;
 }
 
-module.exports = { RETRYABLE_REASONS, UNKNOWN_OUTCOME_REASONS, mayResend, backoffDelay, nextWait };
+module.exports = {
+  RETRYABLE_REASONS,
+  UNKNOWN_OUTCOME_REASONS,
+  REPEATABLE_METHODS,
+  mayResend,
+  backoffDelay,
+  nextWait,
+};

@@ -29,6 +29,17 @@ test('mayResend: only after answers that prove a resend is safe', () => {
   for (const [code, reason, expected] of table) {
     assert.equal(client.mayResend(code, reason), expected, `${code} ${reason}`);
   }
+  // Transfers and deletes: the upstream deduplicates by spend_id, a delete moves no money.
+  const repeatable = [
+    [Status.UNAVAILABLE, 'UPSTREAM_DISCONNECTED', true],
+    [Status.DEADLINE_EXCEEDED, 'UPSTREAM_TIMEOUT', true],
+    [Status.INTERNAL, 'UPSTREAM_MALFORMED_RESPONSE', true],
+    [Status.UNAVAILABLE, 'OUTCOME_UNKNOWN', false],
+    [Status.FAILED_PRECONDITION, 'SPEND_ID_ALREADY_USED', false],
+  ];
+  for (const [code, reason, expected] of repeatable) {
+    assert.equal(client.mayResend(code, reason, { repeatable: true }), expected, `${code} ${reason}`);
+  }
 });
 
 test('backoff: full jitter, capped; RetryInfo is a floor; nothing past the deadline', () => {

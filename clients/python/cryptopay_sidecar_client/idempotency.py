@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar
 import grpc
 
 from cryptopay_sidecar_client.errors import error_details
-from cryptopay_sidecar_client.retry import Backoff, may_resend, next_wait
+from cryptopay_sidecar_client.retry import REPEATABLE_REQUESTS, Backoff, may_resend, next_wait
 
 IDEMPOTENCY_KEY = "idempotency-key"
 REPLAYED = "idempotent-replayed"
@@ -82,7 +82,7 @@ async def call_idempotent(
         try:
             response = await call
         except grpc.RpcError as error:
-            wait = _wait_before_resend(error, attempt, max_attempts, backoff, deadline)
+            wait = _wait_before_resend(error, request, attempt, max_attempts, backoff, deadline)
             if wait is None:
                 raise
             await asyncio.sleep(wait)
@@ -113,7 +113,7 @@ def call_idempotent_sync(
                 request, timeout=max(remaining, 0.001), metadata=call_metadata
             )
         except grpc.RpcError as error:
-            wait = _wait_before_resend(error, attempt, max_attempts, backoff, deadline)
+            wait = _wait_before_resend(error, request, attempt, max_attempts, backoff, deadline)
             if wait is None:
                 raise
             time.sleep(wait)
@@ -122,9 +122,18 @@ def call_idempotent_sync(
 
 
 def _wait_before_resend(
-    error: grpc.RpcError, attempt: int, max_attempts: int, backoff: Backoff, deadline: float
+    error: grpc.RpcError,
+    request: Any,
+    attempt: int,
+    max_attempts: int,
+    backoff: Backoff,
+    deadline: float,
 ) -> float | None:
     details = error_details(error)
-    if attempt >= max_attempts or not may_resend(details.code, details.reason):
+    descriptor = getattr(request, "DESCRIPTOR", None)
+    repeatable = getattr(descriptor, "name", None) in REPEATABLE_REQUESTS
+    if attempt >= max_attempts:
+        return None
+    if not may_resend(details.code, details.reason, repeatable=repeatable):
         return None
     return next_wait(backoff, attempt - 1, details.retry_delay, deadline - time.monotonic())

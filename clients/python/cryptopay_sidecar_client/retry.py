@@ -1,9 +1,11 @@
 """When a client may send a call again, and how long it waits: pure decisions, no I/O.
 
-A mutating call (CreateInvoice, CreateCheck, Transfer) is only ever resent with the same
-idempotency key, and only after an answer that proves nothing happened or that the sidecar
-holds the outcome under that key. An answer saying the outcome is unknown is final: resending
-could create a second invoice, check or transfer on a sidecar that does not deduplicate.
+A mutating call is only ever resent with the same idempotency key. A create (CreateInvoice,
+CreateCheck) is resent only after an answer that proves nothing happened, or that the sidecar
+holds the outcome under the key: Crypto Pay cannot deduplicate creates, so after an unknown
+outcome a resend could make a second one. A Transfer or a delete is "repeatable": the upstream
+itself refuses a second transfer with the same spend_id (derived from the key), and a delete
+cannot move money, so they are resent after unknown outcomes too.
 """
 
 from __future__ import annotations
@@ -32,9 +34,20 @@ UNKNOWN_OUTCOME_REASONS = frozenset(
 )
 
 
-def may_resend(code: grpc.StatusCode, reason: str | None) -> bool:
+# RPCs whose repetition with the same key cannot have a second effect.
+REPEATABLE_REQUESTS = frozenset({"TransferRequest", "DeleteInvoiceRequest", "DeleteCheckRequest"})
+
+
+def may_resend(code: grpc.StatusCode, reason: str | None, *, repeatable: bool = False) -> bool:
     """Whether a call that failed with `code` (and ErrorInfo `reason`, if any) may be sent
-    again with the same idempotency key."""
+    again with the same idempotency key; `repeatable` for Transfer and deletes."""
+    if reason == "OUTCOME_UNKNOWN":
+        return False  # kept under the key: every resend gets this same answer
+    if repeatable and (
+        code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+        or reason in UNKNOWN_OUTCOME_REASONS
+    ):
+        return True
     if reason in UNKNOWN_OUTCOME_REASONS:
         return False
     if reason in RETRYABLE_REASONS:

@@ -47,7 +47,7 @@ func main() {
 				invoice.GetBotInvoiceUrl(), sidecar.Replayed(trailers), attempt)
 			return
 		}
-		if attempt >= 5 || !sidecar.MayResend(err) {
+		if attempt >= 5 || !sidecar.MayResend(err, false) {
 			log.Fatalf("create invoice (reason %q): %v", sidecar.Reason(err), err)
 		}
 		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
