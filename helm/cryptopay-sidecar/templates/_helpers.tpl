@@ -100,7 +100,7 @@ httpGet:
 
 {{/*
 The sidecar container. In sidecar mode an application's chart includes it in its pod spec:
-under initContainers when sidecar.native is true (Kubernetes >= 1.29: started before and
+under initContainers when sidecar.native is true (Kubernetes >= 1.30: started before and
 stopped after the application), under containers otherwise.
 */}}
 {{- define "cryptopay-sidecar.container" -}}
