@@ -22,7 +22,7 @@ from sidecar.errors import RpcError, bad_request
 from sidecar.idempotency.fingerprint import IDEMPOTENCY_KEY, derive_spend_id
 from sidecar.mapping import to_params
 from sidecar.methods import Effect, MethodSpec
-from sidecar.outcome import HttpAnswer, Outcome, from_answer, from_failure
+from sidecar.outcome import Delivery, HttpAnswer, Outcome, from_answer, from_failure
 from sidecar.upstream import Upstream
 from sidecar.validation import validate
 
@@ -43,6 +43,7 @@ class Call:
     caller: str = "default"
     trailing: list[tuple[str, str]] = field(default_factory=list)
     attempts: int = 0
+    deliveries: list[Delivery] = field(default_factory=list)  # what each finished attempt means
     params: dict[str, Any] = field(default_factory=dict)
     # The policy snapshot this call runs under (set by the policy step); later steps read their
     # settings from it, so a reload never changes the rules in the middle of a call.
@@ -60,9 +61,15 @@ Attempt = Callable[[], Awaitable[Outcome]]
 Execute = Callable[[], Awaitable[Outcome]]
 
 
+class Decision(Protocol):
+    async def settle(self, outcome: Outcome | None) -> None:
+        """Runs once the call is over (outcome None: it ended with an error); never raises."""
+
+
 class Policy(Protocol):
-    async def check(self, call: Call) -> None:
-        """Identifies the caller (sets call.caller) and raises RpcError if the call is denied."""
+    async def check(self, call: Call) -> Decision:
+        """Identifies the caller (sets call.caller), attaches the policy snapshot (call.policy)
+        and raises RpcError if the call is denied; the decision settles what it reserved."""
 
 
 class Idempotency(Protocol):
@@ -83,9 +90,17 @@ class Limiter(Protocol):
         """Learns from an upstream answer (for example a 429 cooldown)."""
 
 
-class AllowAll:
-    async def check(self, call: Call) -> None:
+class Allowed:
+    async def settle(self, outcome: Outcome | None) -> None:
         return None
+
+
+ALLOWED = Allowed()
+
+
+class AllowAll:
+    async def check(self, call: Call) -> Decision:
+        return ALLOWED
 
 
 class NoIdempotency:
@@ -135,13 +150,17 @@ class Gateway:
         violations = validate(call.request, spend_id_derived=bool(key))
         if violations:
             raise bad_request(violations)
-        await self.policy.check(call)
-        call.params = to_params(call.request)
-        if key and call.spec.effect is Effect.TRANSFER and not call.params.get("spend_id"):
-            # The upstream deduplicates transfers by spend_id; one derived from the caller and
-            # the key keeps a retry safe even if the sidecar's own record is lost.
-            call.params["spend_id"] = derive_spend_id(call.caller, key)
-        outcome = await self.idempotency.run(call, lambda: self._execute(call))
+        decision = await self.policy.check(call)
+        outcome: Outcome | None = None
+        try:
+            call.params = to_params(call.request)
+            if key and call.spec.effect is Effect.TRANSFER and not call.params.get("spend_id"):
+                # The upstream deduplicates transfers by spend_id; one derived from the caller
+                # and the key keeps a retry safe even if the sidecar's own record is lost.
+                call.params["spend_id"] = derive_spend_id(call.caller, key)
+            outcome = await self.idempotency.run(call, lambda: self._execute(call))
+        finally:
+            await decision.settle(outcome)
         if outcome.response is not None:
             return outcome.response
         assert outcome.error is not None
@@ -153,6 +172,7 @@ class Gateway:
     async def _attempt(self, call: Call) -> Outcome:
         await self.limiter.acquire(call)
         outcome = await self.attempt(call, call.params)
+        call.deliveries.append(outcome.delivery)
         self.limiter.observe(call, outcome)
         return outcome
 

@@ -1,0 +1,149 @@
+"""Turns a linted policy document into a snapshot (pure). Only called on documents without
+lint errors, so it trusts the shapes the schema guarantees."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any
+
+from sidecar.policy import sections
+from sidecar.policy.loader import Document
+from sidecar.policy.model import (
+    CALLER_HEADER,
+    DEFAULT_CALLER,
+    KEY_HEADER,
+    AmountLimit,
+    CallerRules,
+    CheckRule,
+    Identity,
+    InvoiceRule,
+    Mode,
+    NameRule,
+    PolicySnapshot,
+    SpendCap,
+    TransferRule,
+    Window,
+    WindowKind,
+    freeze,
+)
+from sidecar.policy.schema import SPEND_RPCS
+
+_ROLLING = re.compile(r"^rolling_([0-9]+)([hd])$")
+
+
+def snapshot(document: Document, source: str) -> PolicySnapshot:
+    data: Mapping[str, Any] = document.data
+    mode = Mode(data.get("mode", "enforce"))
+    raw_identity = data.get("identity") or {}
+    identity = Identity(
+        required=bool(raw_identity.get("required", False)),
+        caller_header=raw_identity.get("caller_header", CALLER_HEADER),
+        key_header=raw_identity.get("key_header", KEY_HEADER),
+        mode=Mode(raw_identity.get("mode", mode.value)),
+    )
+    default = caller_rules(DEFAULT_CALLER, data.get("defaults") or {}, mode)
+    callers = {
+        name: caller_rules(name, rules, mode) for name, rules in (data.get("callers") or {}).items()
+    }
+    known = sections.registered()
+    return PolicySnapshot(
+        mode=mode,
+        identity=identity,
+        default=default,
+        callers=MappingProxyType(callers),
+        sections=freeze({name: data[name] for name in known if name in data}),
+        hash=document.hash,
+        source=source,
+    )
+
+
+def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> CallerRules:
+    mode = Mode(raw.get("mode", policy_mode.value))
+
+    def rule_mode(block: Mapping[str, Any]) -> Mode:
+        return Mode(block.get("mode", mode.value))
+
+    def names(key: str) -> NameRule | None:
+        block = raw.get(key)
+        if block is None:
+            return None
+        allow = block.get("allow")
+        return NameRule(
+            allow=None if allow is None else frozenset(allow),
+            deny=frozenset(block.get("deny", ())),
+            mode=rule_mode(block),
+        )
+
+    keys = raw.get("key_sha256", ())
+    amounts = {
+        code: AmountLimit(
+            code,
+            _amount(limit.get("min")),
+            _amount(limit.get("max")),
+            rule_mode(limit),
+        )
+        for code, limit in (raw.get("amounts") or {}).items()
+    }
+    caps = tuple(
+        SpendCap(
+            index=i,
+            asset=cap["asset"],
+            max=Decimal(cap["max"]),
+            window=window(cap["window"], cap.get("time_zone", "UTC")),
+            rpcs=frozenset(cap.get("rpcs", SPEND_RPCS)),
+            mode=rule_mode(cap),
+            fail_open=cap.get("on_store_error", "deny") == "allow",
+        )
+        for i, cap in enumerate(raw.get("spend_caps") or ())
+    )
+    invoices = raw.get("invoices")
+    transfers = raw.get("transfers")
+    checks = raw.get("checks")
+    return CallerRules(
+        name=name,
+        key_sha256=(keys,) if isinstance(keys, str) else tuple(keys),
+        rpcs=names("rpcs"),
+        assets=names("assets"),
+        fiats=names("fiats"),
+        amounts=MappingProxyType(amounts),
+        spend_caps=caps,
+        invoices=None
+        if invoices is None
+        else InvoiceRule(
+            max_expires_in=invoices.get("max_expires_in"),
+            paid_btn_url_hosts=None
+            if invoices.get("paid_btn_url_hosts") is None
+            else tuple(invoices["paid_btn_url_hosts"]),
+            require_payload=bool(invoices.get("require_payload", False)),
+            mode=rule_mode(invoices),
+        ),
+        transfers=None
+        if transfers is None
+        else TransferRule(
+            recipients=None
+            if transfers.get("recipients") is None
+            else frozenset(transfers["recipients"]),
+            require_comment=bool(transfers.get("require_comment", False)),
+            mode=rule_mode(transfers),
+        ),
+        checks=None
+        if checks is None
+        else CheckRule(require_pin=bool(checks.get("require_pin", False)), mode=rule_mode(checks)),
+    )
+
+
+def window(text: str, time_zone: str = "UTC") -> Window:
+    if text == "calendar_day":
+        return Window(WindowKind.CALENDAR_DAY, time_zone=time_zone)
+    match = _ROLLING.match(text)
+    if match is None:
+        raise ValueError(f"not a window: {text!r}")
+    count, unit = int(match.group(1)), match.group(2)
+    return Window(WindowKind.ROLLING, seconds=count * (86_400 if unit == "d" else 3_600))
+
+
+def _amount(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)

@@ -1,0 +1,89 @@
+"""Who is calling (pure): the caller named in gRPC metadata, authenticated by its key.
+
+In the sidecar pattern the default caller is the local application: a call that names no caller
+runs as `default`, unless the policy requires identity. A call that names a caller must name a
+known one and carry its key, whose SHA-256 (never the key) is in the policy. Keys are compared
+in constant time and never appear in messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sidecar.policy.model import DEFAULT_CALLER, Mode, PolicySnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class Identified:
+    caller: str
+    # Set when identity is audited: the refusal that enforcement would have given.
+    audit: Refusal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    reason: str  # CALLER_REQUIRED, CALLER_UNKNOWN, CALLER_KEY_MISSING, CALLER_KEY_INVALID
+    message: str
+    caller: str | None = None  # as claimed by the call
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def identify(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | Refusal:
+    identity = policy.identity
+    if identity.mode is Mode.OFF:
+        return Identified(DEFAULT_CALLER)
+    refusal = _check(policy, metadata)
+    if isinstance(refusal, Identified):
+        return refusal
+    if identity.mode is Mode.AUDIT:
+        return Identified(DEFAULT_CALLER, audit=refusal)
+    return refusal
+
+
+def _check(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | Refusal:
+    identity = policy.identity
+    claimed = metadata.get(identity.caller_header, "").strip()
+    if not claimed:
+        if identity.required:
+            return Refusal(
+                "CALLER_REQUIRED",
+                "this sidecar's policy requires every call to identify its caller: send the "
+                f"metadata {identity.caller_header} (your caller name) and "
+                f"{identity.key_header} (your key)",
+            )
+        return Identified(DEFAULT_CALLER)
+    shown = claimed[:64]
+    rules = policy.callers.get(claimed)
+    if rules is None:
+        return Refusal(
+            "CALLER_UNKNOWN",
+            f"caller {shown!r} (metadata {identity.caller_header}) is not defined in the "
+            "policy; ask the platform team to add it, or check the spelling",
+            shown,
+        )
+    key = metadata.get(identity.key_header, "")
+    if not key:
+        return Refusal(
+            "CALLER_KEY_MISSING",
+            f"caller {shown!r} must send its key in the metadata {identity.key_header}",
+            shown,
+        )
+    digest = key_digest(key)
+    # Compare against every configured key, so timing does not tell which one nearly matched.
+    matched = False
+    for expected in rules.key_sha256:
+        matched |= hmac.compare_digest(digest, expected)
+    if not matched:
+        return Refusal(
+            "CALLER_KEY_INVALID",
+            f"the key sent for caller {shown!r} (metadata {identity.key_header}) is not this "
+            "caller's key",
+            shown,
+        )
+    return Identified(claimed)

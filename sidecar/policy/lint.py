@@ -1,0 +1,504 @@
+"""Checks a policy document: schema, then meaning (pure).
+
+Every problem names the file, line and column, the field (`callers.payouts.amounts.USDT.max`)
+and what to do. Errors make the sidecar refuse the policy (at start, or keep the previous one on
+a reload); warnings point at rules that probably do not say what their author meant.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import zoneinfo
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from sidecar.methods import METHODS
+from sidecar.policy import schema as policy_schema
+from sidecar.policy import sections
+from sidecar.policy.loader import Document, YamlFloat
+from sidecar.policy.model import DEFAULT_CALLER
+from sidecar.policy.problems import LintError, Path, Severity
+
+RPC_NAMES = tuple(m.rpc for m in METHODS)
+MAX_FRACTION_DIGITS = 18
+
+
+@dataclass(frozen=True, slots=True)
+class LintContext:
+    """What the linter knows about the deployment. redis=None: unknown (lint in CI)."""
+
+    redis: bool | None = None
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = policy_schema.build()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def reset_cache() -> None:
+    """Forget the compiled schema (after a section registers a new one)."""
+    _validator.cache_clear()
+
+
+def lint(document: Document, context: LintContext | None = None) -> list[LintError]:
+    """Every problem of the document, errors first, in file order."""
+    context = context or LintContext()
+    problems = list(document.problems)
+    data = document.data
+    if data is None:
+        if not problems:
+            problems.append(LintError((), "the policy is empty: it needs at least `version: 1`"))
+    elif not isinstance(data, dict):
+        problems.append(LintError((), "a policy is a mapping of keys such as version and callers"))
+    else:
+        schema_problems = [_translate(e) for e in _validator().iter_errors(data)]
+        problems.extend(p for group in schema_problems for p in group)
+        problems.extend(semantic(data, context))
+        problems.extend(_sections(data, {p.path[0] for p in problems if p.path}))
+    located = [
+        p if p.mark else replace(p, mark=document.mark(p.path, key=_points_at_key(p)))
+        for p in problems
+    ]
+    unique = list(dict.fromkeys(located))
+    return sorted(
+        unique,
+        key=lambda p: (
+            not p.is_error,
+            p.mark.file if p.mark else "",
+            p.mark.line if p.mark else 0,
+            p.mark.column if p.mark else 0,
+        ),
+    )
+
+
+def errors(problems: list[LintError]) -> list[LintError]:
+    return [p for p in problems if p.is_error]
+
+
+def _points_at_key(problem: LintError) -> bool:
+    return problem.message.startswith(("unknown field", "duplicate", "caller "))
+
+
+# --- schema errors, in words a policy author understands ---------------------------------------
+
+
+def _translate(error: ValidationError) -> list[LintError]:
+    path: Path = tuple(error.absolute_path)
+    validator, instance = error.validator, error.instance
+    schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}
+    expected: Any = error.validator_value
+    if validator in ("anyOf", "oneOf") and error.context:
+        best = min(error.context, key=lambda e: (-len(e.absolute_path), e.validator == "type"))
+        return _translate(best)
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        known = list(schema.get("properties", {}))
+        extras = [k for k in instance if k not in known]
+        return [
+            LintError((*path, key), f"unknown field {key!r}{_did_you_mean(key, known)}")
+            for key in extras
+        ]
+    if validator == "required":
+        present: Any = instance
+        missing = [k for k in expected if k not in present]
+        return [LintError(path, f"missing required field {k!r}") for k in missing]
+    if "propertyNames" in error.schema_path:
+        # jsonschema reports the offending key as the instance, at the mapping's path.
+        return [_property_name(path, str(instance))]
+    if _is_amount(schema):
+        return [LintError(path, _amount_message(instance))]
+    if validator == "enum":
+        choices = list(expected)
+        hint = _did_you_mean(str(instance), [str(c) for c in choices])
+        return [LintError(path, f"{instance!r} is not one of {_choices(choices)}{hint}")]
+    if validator == "const":
+        return [LintError(path, f"must be {expected!r}, got {instance!r}")]
+    if validator == "type":
+        return [LintError(path, f"must be {_type_words(expected)}, got {_describe(instance)}")]
+    if validator == "pattern":
+        return [LintError(path, _pattern_message(path, instance, schema))]
+    if validator == "uniqueItems":
+        return [LintError(path, "lists every entry once; remove the duplicate")]
+    if validator in ("minimum", "maximum", "minItems", "minProperties"):
+        return [LintError(path, _bound_message(str(validator), expected, instance))]
+    return [LintError(path, error.message)]
+
+
+def _property_name(path: Path, key: str) -> LintError:
+    if path == ("callers",) and key == DEFAULT_CALLER:
+        return LintError(
+            (*path, key),
+            "caller 'default' is reserved for calls that name no caller: put its rules under "
+            "the top-level `defaults`",
+        )
+    if path == ("callers",):
+        return LintError(
+            (*path, key),
+            f"caller {key!r}: names are 1-64 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit",
+        )
+    hint = f" (write {key.upper()})" if re.match(policy_schema.CODE_PATTERN, key.upper()) else ""
+    return LintError(
+        (*path, key),
+        f"{key!r} is not an asset or fiat code: capitals and digits, such as USDT{hint}",
+    )
+
+
+def _is_amount(schema: Mapping[str, Any]) -> bool:
+    return schema.get("pattern") == policy_schema.AMOUNT_PATTERN
+
+
+def _amount_message(value: Any) -> str:
+    if isinstance(value, YamlFloat):
+        return (
+            f'write the amount as a quoted string, "{value.text}": unquoted, YAML reads '
+            f"{value.text} as a binary floating-point number, which is not exact "
+            "(0.1 + 0.2 != 0.3)"
+        )
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f'write the amount as a quoted decimal string, "{value}"'
+    if isinstance(value, str):
+        if re.match(r"^[0-9]+\.[0-9]{19,}$", value):
+            return f"{value!r} has more than {MAX_FRACTION_DIGITS} decimal places"
+        return (
+            f'{value!r} is not a plain decimal amount such as "10.5" (no sign, exponent or spaces)'
+        )
+    return f'must be a quoted decimal string such as "10.5", got {_describe(value)}'
+
+
+def _pattern_message(path: Path, value: Any, schema: Mapping[str, Any]) -> str:
+    pattern = schema.get("pattern")
+    if pattern == policy_schema.CODE_PATTERN:
+        return f"{value!r} is not an asset or fiat code: capitals and digits, such as USDT"
+    if pattern == policy_schema.SHA256_PATTERN:
+        return (
+            f"{str(value)[:16]!r}... is not a SHA-256 in lowercase hex (64 characters); compute "
+            "it with `cryptopay-sidecar policy hash-key` (reads the key from stdin)"
+        )
+    if pattern == policy_schema.HEADER_PATTERN:
+        return f"{value!r} is not a gRPC metadata name: lowercase letters, digits, '-', '_', '.'"
+    if pattern == policy_schema.HOST_PATTERN:
+        return (
+            f"{value!r} is not a host name: write `shop.example.com` or `*.example.com` "
+            "(lowercase, no scheme, port or path)"
+        )
+    if pattern == policy_schema.WINDOW_PATTERN:
+        return (
+            f"{value!r} is not a window: rolling_24h (rolling_<N>h, rolling_<N>d) or calendar_day"
+        )
+    return f"{value!r} does not match {pattern}"
+
+
+def _bound_message(validator: str, bound: Any, value: Any) -> str:
+    if validator == "minimum":
+        return f"must be at least {bound}, got {value!r}"
+    if validator == "maximum":
+        extra = " (31 days, the API's limit)" if bound == policy_schema.MAX_EXPIRES_IN else ""
+        return f"must be at most {bound}{extra}, got {value!r}"
+    if validator == "minItems":
+        return "must not be empty"
+    return "must not be empty: set at least one field"
+
+
+def _type_words(expected: Any) -> str:
+    names = expected if isinstance(expected, list) else [expected]
+    words = {
+        "object": "a mapping",
+        "array": "a list",
+        "string": "a string",
+        "integer": "an integer",
+        "boolean": "true or false",
+        "number": "a number",
+        "null": "empty",
+    }
+    return " or ".join(words.get(str(n), str(n)) for n in names)
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, YamlFloat):
+        return f"the number {value.text}"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _choices(values: list[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def _did_you_mean(value: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(value, known, n=1, cutoff=0.6)
+    if not close:
+        lowered = {k.lower(): k for k in known}
+        if value.lower() in lowered:
+            close = [lowered[value.lower()]]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+# --- meaning -------------------------------------------------------------------------------------
+
+
+def semantic(data: Mapping[str, Any], context: LintContext) -> list[LintError]:
+    """Checks the schema cannot express. Defensive: runs on documents with schema errors too."""
+    out: list[LintError] = []
+    identity = _mapping(data.get("identity"))
+    callers = _mapping(data.get("callers"))
+    if identity.get("caller_header") is not None and identity.get("caller_header") == identity.get(
+        "key_header"
+    ):
+        out.append(
+            LintError(
+                ("identity", "key_header"),
+                "caller_header and key_header must be different metadata names",
+            )
+        )
+    for name in ("caller_header", "key_header"):
+        header = identity.get(name)
+        if isinstance(header, str) and (header.endswith("-bin") or header.startswith("grpc-")):
+            out.append(
+                LintError(
+                    ("identity", name),
+                    f"{header!r} cannot carry text: gRPC reserves the grpc- prefix and the -bin "
+                    "suffix",
+                )
+            )
+    if identity.get("required") is True and not callers:
+        out.append(
+            LintError(
+                ("identity", "required"),
+                "identity is required but no callers are defined: every call would be refused",
+            )
+        )
+    if identity.get("required") is not True and "defaults" not in data and callers:
+        out.append(
+            LintError(
+                ("callers",),
+                "calls that name no caller run as the default caller, and `defaults` is absent, "
+                "so they may do anything: add `defaults` (rpcs: {allow: []} to deny them all) or "
+                "set identity.required: true",
+                Severity.WARNING,
+            )
+        )
+    seen_keys: dict[str, str] = {}
+    for name, rules in callers.items():
+        if not isinstance(rules, Mapping):
+            continue
+        for i, digest in enumerate(_keys(rules.get("key_sha256"))):
+            if digest in seen_keys:
+                out.append(
+                    LintError(
+                        (
+                            "callers",
+                            name,
+                            "key_sha256",
+                            *((i,) if isinstance(rules.get("key_sha256"), list) else ()),
+                        ),
+                        f"the same key is already the key of caller {seen_keys[digest]!r}; each "
+                        "caller needs its own key",
+                    )
+                )
+            seen_keys.setdefault(digest, name)
+    blocks: list[tuple[Path, Mapping[str, Any]]] = []
+    if isinstance(data.get("defaults"), Mapping):
+        blocks.append((("defaults",), data["defaults"]))
+    blocks.extend(
+        (("callers", name), rules) for name, rules in callers.items() if isinstance(rules, Mapping)
+    )
+    policy_mode = data.get("mode", "enforce")
+    for path, rules in blocks:
+        out.extend(_rules(path, rules, context, rules.get("mode", policy_mode)))
+    return out
+
+
+def _rules(
+    path: Path, rules: Mapping[str, Any], context: LintContext, mode: Any
+) -> Iterator[LintError]:
+    rpcs = _mapping(rules.get("rpcs"))
+    assets = _mapping(rules.get("assets"))
+    fiats = _mapping(rules.get("fiats"))
+    for block, what in ((rpcs, "rpcs"), (assets, "assets"), (fiats, "fiats")):
+        both = sorted(set(_strings(block.get("allow"))) & set(_strings(block.get("deny"))))
+        for name in both:
+            index = _strings(block.get("deny")).index(name)
+            yield LintError(
+                (*path, what, "deny", index),
+                f"{name} is both allowed and denied; deny wins, so remove it from one list",
+            )
+    allowed_rpcs = _allowed(rpcs, mode)
+    allowed_assets = _allowed(assets, mode)
+    for code, limit in _mapping(rules.get("amounts")).items():
+        limit = _mapping(limit)
+        low, high = _decimal(limit.get("min")), _decimal(limit.get("max"))
+        if low is not None and high is not None and low > high:
+            yield LintError(
+                (*path, "amounts", code, "min"),
+                f"min {low} is above max {high}: no amount could pass",
+            )
+        if high is not None and high == 0:
+            yield LintError(
+                (*path, "amounts", code, "max"), "max 0 denies every amount; deny the asset instead"
+            )
+        if code in _strings(assets.get("deny")):
+            yield LintError(
+                (*path, "amounts", code),
+                f"{code} is denied by assets.deny, so this limit never applies",
+                Severity.WARNING,
+            )
+    caps = rules.get("spend_caps")
+    if isinstance(caps, list):
+        seen: dict[tuple[Any, ...], int] = {}
+        for i, cap in enumerate(caps):
+            if not isinstance(cap, Mapping):
+                continue
+            here = (*path, "spend_caps", i)
+            window, zone = cap.get("window"), cap.get("time_zone")
+            if zone is not None:
+                if window != "calendar_day":
+                    yield LintError(
+                        (*here, "time_zone"),
+                        "time_zone only applies to window: calendar_day (a rolling window has "
+                        "no day boundaries)",
+                    )
+                elif not _valid_zone(zone):
+                    yield LintError(
+                        (*here, "time_zone"),
+                        f"{zone!r} is not an IANA time zone such as Europe/Berlin or UTC",
+                    )
+            high = _decimal(cap.get("max"))
+            if high is not None and high == 0:
+                yield LintError(
+                    (*here, "max"), "a cap of 0 denies every payment; deny the RPC instead"
+                )
+            key = (
+                cap.get("asset"),
+                window,
+                zone if window == "calendar_day" else None,
+                tuple(sorted(_strings(cap.get("rpcs")))),
+            )
+            if key in seen:
+                yield LintError(
+                    here,
+                    f"the same cap as spend_caps[{seen[key]}] (asset, window and rpcs): they "
+                    "would share one counter; keep one",
+                )
+            seen.setdefault(key, i)
+            asset = cap.get("asset")
+            if isinstance(asset, str) and (
+                asset in _strings(assets.get("deny"))
+                or (allowed_assets is not None and asset not in allowed_assets)
+            ):
+                yield LintError(
+                    (*here, "asset"),
+                    f"{asset} is not an allowed asset for this caller, so this cap never applies",
+                    Severity.WARNING,
+                )
+            counted = _strings(cap.get("rpcs")) or ["Transfer", "CreateCheck"]
+            if allowed_rpcs is not None and not any(r in allowed_rpcs for r in counted):
+                yield LintError(
+                    here,
+                    f"this caller may not call {' or '.join(counted)}, so this cap never applies",
+                    Severity.WARNING,
+                )
+            if cap.get("mode", mode) != "off":
+                if context.redis is False:
+                    yield LintError(
+                        here,
+                        "spend caps need Redis (--redis-url) so every replica counts against the "
+                        "same total; without it the sidecar refuses this policy (except --demo)",
+                    )
+                elif context.redis is None:
+                    yield LintError(
+                        here,
+                        "spend caps need Redis: the sidecar refuses this policy without "
+                        "--redis-url (except in --demo mode)",
+                        Severity.WARNING,
+                    )
+    for block_name, rpc in (
+        ("invoices", "CreateInvoice"),
+        ("transfers", "Transfer"),
+        ("checks", "CreateCheck"),
+    ):
+        if block_name in rules and allowed_rpcs is not None and rpc not in allowed_rpcs:
+            yield LintError(
+                (*path, block_name),
+                f"this caller may not call {rpc}, so these limits never apply",
+                Severity.WARNING,
+            )
+    invoices = _mapping(rules.get("invoices"))
+    if invoices.get("paid_btn_url_hosts") == []:
+        yield LintError(
+            (*path, "invoices", "paid_btn_url_hosts"),
+            "an empty host list forbids paid_btn_url on every invoice; say so on purpose by "
+            "removing paid buttons from the caller, or list the hosts",
+            Severity.WARNING,
+        )
+    transfers = _mapping(rules.get("transfers"))
+    if transfers.get("recipients") == []:
+        yield LintError(
+            (*path, "transfers", "recipients"),
+            "an empty recipient list denies every transfer; deny the Transfer RPC instead",
+        )
+
+
+def _sections(data: Mapping[str, Any], broken: set[str | int]) -> list[LintError]:
+    out: list[LintError] = []
+    for name, section in sections.registered().items():
+        if name not in data or name in broken or section.validate is None:
+            continue
+        try:
+            found = section.validate(data[name])
+        except Exception as exc:  # a validator bug must not hide the rest of the report
+            found = [LintError((), f"the {name} validator failed: {exc!r}")]
+        out.extend(replace(p, path=(name, *p.path)) for p in found)
+    return out
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _strings(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _allowed(block: Mapping[str, Any], mode: Any = "enforce") -> set[str] | None:
+    allow = block.get("allow")
+    if not isinstance(allow, list) or block.get("mode", mode) == "off":
+        return None
+    return set(_strings(allow)) - set(_strings(block.get("deny")))
+
+
+def _keys(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    return _strings(value)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if isinstance(value, str) and re.match(policy_schema.AMOUNT_PATTERN, value):
+        return Decimal(value)
+    return None
+
+
+def _valid_zone(zone: Any) -> bool:
+    if not isinstance(zone, str) or not zone:
+        return False
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -1,0 +1,264 @@
+"""The policy step of the request path: identify the caller, apply the rules, reserve spend.
+
+The decisions themselves are pure (identity.py, evaluate.py); this module does the I/O around
+them: it reads the active snapshot once per call, logs every denial (and every would-be denial
+in audit mode) as one structured line with a decision id, reserves spend caps in the store and
+settles the reservations when the call is over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+import grpc
+
+from sidecar.errors import RpcError, refusal
+from sidecar.gateway import ALLOWED, Call, Decision
+from sidecar.outcome import Outcome
+from sidecar.policy.evaluate import Facts, Finding, cap_finding, evaluate, facts
+from sidecar.policy.identity import Identified, Refusal, identify
+from sidecar.policy.model import Mode, PolicySnapshot, SpendCap
+from sidecar.spend.settlement import Settlement, settlement
+from sidecar.spend.store import Bucket, SpendStore, Status, StoreUnavailable, plain
+from sidecar.spend.window import bucket_for
+
+log = logging.getLogger(__name__)
+decisions = logging.getLogger("sidecar.policy.decisions")
+
+POLICY_TRAILER = "cryptopay-policy"  # short hash of the snapshot the call ran under
+DECISION_TRAILER = "cryptopay-policy-decision"  # id of the logged (would-be) denial
+DENIED = "POLICY_DENIED"
+STORE_UNAVAILABLE = "SPEND_STORE_UNAVAILABLE"
+
+
+class SnapshotSource(Protocol):
+    """Holds the active snapshot (reload.PolicyHolder)."""
+
+    @property
+    def current(self) -> PolicySnapshot: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    cap: SpendCap
+    bucket: Bucket
+    reservation_id: str
+
+
+class PolicyStep:
+    def __init__(
+        self,
+        holder: SnapshotSource,
+        spend: SpendStore | None,
+        namespace: str,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._holder = holder
+        self._spend = spend
+        self._namespace = namespace
+        self._clock = clock
+
+    async def check(self, call: Call) -> Decision:
+        policy = self._holder.current
+        call.policy = policy
+        call.trailing.append((POLICY_TRAILER, policy.short_hash))
+        if policy.permissive:
+            return ALLOWED
+        audit = _Audit(call, policy)
+        who = identify(policy, call.metadata)
+        if isinstance(who, Refusal):
+            decision_id = audit.record(_identity_finding(who, Mode.ENFORCE), who.caller, None)
+            raise refusal(
+                grpc.StatusCode.UNAUTHENTICATED,
+                who.reason,
+                f"{who.message} (decision {decision_id})",
+                metadata=_metadata(policy, "identity", who.caller or "", decision_id),
+            )
+        call.caller = who.caller
+        request = facts(call.spec, call.request)
+        if who.audit is not None:
+            audit.record(_identity_finding(who.audit, Mode.AUDIT), who.audit.caller, request)
+        rules = policy.rules_for(who.caller)
+        evaluation = evaluate(rules, request)
+        for finding in evaluation.audited:
+            audit.record(finding, who.caller, request)
+        denial = evaluation.denial
+        if denial is not None:
+            raise _denied(policy, denial, who, audit.record(denial, who.caller, request))
+        if not evaluation.caps or request.amount is None:
+            return ALLOWED
+        held = await self._reserve(call, policy, who, evaluation.caps, request, audit)
+        return _SpendDecision(self._spend, held, call) if held else ALLOWED
+
+    async def _reserve(
+        self,
+        call: Call,
+        policy: PolicySnapshot,
+        who: Identified,
+        caps: tuple[SpendCap, ...],
+        request: Facts,
+        audit: _Audit,
+    ) -> list[_Held]:
+        assert request.amount is not None
+        amount: Decimal = request.amount
+        held: list[_Held] = []
+        prefix = uuid.uuid4().hex
+        now = self._clock()
+        for cap in caps:
+            bucket = bucket_for(self._namespace, who.caller, cap, now)
+            rid = f"{prefix}:{cap.index}"
+            if self._spend is None:
+                raise RuntimeError("spend caps without a spend store")  # prevented at load
+            try:
+                result = await self._spend.reserve(
+                    bucket, rid, amount, cap.max, force=cap.mode is Mode.AUDIT
+                )
+            except StoreUnavailable as exc:
+                if cap.fail_open:
+                    log.warning(
+                        "spend store unreachable; the cap lets the call through uncounted "
+                        "(on_store_error: allow)",
+                        extra={"caller": who.caller, "rule": cap.rule, "error": str(exc)},
+                    )
+                    continue
+                await _release_all(self._spend, held)
+                log.error(
+                    "spend store unreachable; spend cap fails closed",
+                    extra={"caller": who.caller, "rule": cap.rule, "error": str(exc)},
+                )
+                raise refusal(
+                    grpc.StatusCode.UNAVAILABLE,
+                    STORE_UNAVAILABLE,
+                    f"{call.spec.rpc}: the spend cap {cap.rule} of caller {who.caller!r} cannot "
+                    "be checked because its store (Redis) is unreachable, so the call is refused "
+                    "(spend caps fail closed); retry later",
+                    retry_after=1.0,
+                    metadata=_metadata(policy, cap.rule, who.caller, ""),
+                ) from None
+            if result.status is Status.DENIED:
+                await _release_all(self._spend, held)
+                finding = cap_finding(cap, who.caller, call.spec.rpc, amount, result.total)
+                raise _denied(policy, finding, who, audit.record(finding, who.caller, request))
+            if result.status is Status.FORCED:
+                before = result.total - amount
+                audit.record(
+                    cap_finding(cap, who.caller, call.spec.rpc, amount, before),
+                    who.caller,
+                    request,
+                )
+            held.append(_Held(cap, bucket, rid))
+        return held
+
+
+class _SpendDecision:
+    def __init__(self, store: SpendStore | None, held: list[_Held], call: Call) -> None:
+        self._store = store
+        self._held = held
+        self._call = call
+
+    async def settle(self, outcome: Outcome | None) -> None:
+        # Shielded: a cancelled call must still commit or release what it reserved.
+        await asyncio.shield(self._settle())
+
+    async def _settle(self) -> None:
+        assert self._store is not None
+        action = settlement(self._call.attempts, self._call.deliveries)
+        for h in self._held:
+            extra = {
+                "caller": self._call.caller,
+                "rule": h.cap.rule,
+                "reservation_id": h.reservation_id,
+                "bucket": h.bucket.key,
+            }
+            try:
+                if action is Settlement.COMMIT:
+                    if not await self._store.commit(h.bucket, h.reservation_id):
+                        log.warning("spend reservation to commit was not found", extra=extra)
+                elif action is Settlement.RELEASE:
+                    await self._store.release(h.bucket, h.reservation_id)
+                else:
+                    log.warning(
+                        "outcome unknown: spend reservation kept until its window passes",
+                        extra=extra,
+                    )
+            except StoreUnavailable as exc:
+                # The reservation stays counted until it expires: safe, if pessimistic.
+                log.error(
+                    f"spend store unreachable; could not {action.value} a reservation",
+                    extra={**extra, "error": str(exc)},
+                )
+
+
+async def _release_all(store: SpendStore, held: list[_Held]) -> None:
+    for h in held:
+        try:
+            await store.release(h.bucket, h.reservation_id)
+        except StoreUnavailable:
+            log.error(
+                "spend store unreachable; a reservation stays until it expires",
+                extra={"reservation_id": h.reservation_id, "bucket": h.bucket.key},
+            )
+
+
+class _Audit:
+    """Logs denials and would-be denials of one call under one decision id."""
+
+    def __init__(self, call: Call, policy: PolicySnapshot) -> None:
+        self._call = call
+        self._policy = policy
+        self.decision_id: str | None = None
+
+    def record(self, finding: Finding, caller: str | None, request: Facts | None) -> str:
+        if self.decision_id is None:
+            self.decision_id = uuid.uuid4().hex[:20]
+            self._call.trailing.append((DECISION_TRAILER, self.decision_id))
+        enforced = finding.mode is Mode.ENFORCE
+        extra: dict[str, object] = {
+            "decision_id": self.decision_id,
+            "decision": "deny" if enforced else "audit",
+            "rpc": self._call.spec.rpc,
+            "caller": caller or "",
+            "rule": finding.rule,
+            "mode": finding.mode.value,
+            "reason": finding.message,
+            "policy_hash": self._policy.short_hash,
+        }
+        if request is not None and request.amount is not None:
+            extra["amount"] = plain(request.amount)
+            extra["asset"] = request.amount_code
+        decisions.log(
+            logging.WARNING if enforced else logging.INFO,
+            "policy denied the call" if enforced else "policy would deny the call (audit mode)",
+            extra=extra,
+        )
+        return self.decision_id
+
+
+def _identity_finding(refused: Refusal, mode: Mode) -> Finding:
+    return Finding("identity", mode, refused.message)
+
+
+def _metadata(policy: PolicySnapshot, rule: str, caller: str, decision_id: str) -> dict[str, str]:
+    out = {"rule": rule, "caller": caller, "policy": policy.short_hash}
+    if decision_id:
+        out["decision_id"] = decision_id
+    return out
+
+
+def _denied(
+    policy: PolicySnapshot, finding: Finding, who: Identified, decision_id: str
+) -> RpcError:
+    return refusal(
+        grpc.StatusCode.PERMISSION_DENIED,
+        DENIED,
+        f"denied by policy rule {finding.rule}: {finding.message} (decision {decision_id}; "
+        f"policy {policy.short_hash} from {policy.source})",
+        metadata=_metadata(policy, finding.rule, who.caller, decision_id),
+    )

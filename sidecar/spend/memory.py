@@ -1,0 +1,90 @@
+"""In-memory spend counters: one process only (demo mode, tests). Same semantics as the Redis
+store, checked by the same contract tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sidecar.spend.store import Bucket, Reservation, Status, from_minor, to_minor
+
+SWEEP_EVERY = 1000  # operations between sweeps of expired buckets
+
+
+@dataclass
+class _Entry:
+    at_ms: int
+    units: int
+    committed: bool = False
+
+
+@dataclass
+class _BucketState:
+    expires_at_ms: int = 0
+    total: int = 0
+    entries: dict[str, _Entry] = field(default_factory=dict)
+
+
+class MemorySpendStore:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._buckets: dict[str, _BucketState] = {}
+        self._ops = 0
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _state(self, bucket: Bucket, now: int) -> _BucketState:
+        self._ops += 1
+        if self._ops % SWEEP_EVERY == 0:
+            for key in [k for k, s in self._buckets.items() if s.expires_at_ms <= now]:
+                del self._buckets[key]
+        state = self._buckets.get(bucket.key)
+        if state is None or state.expires_at_ms <= now:
+            state = self._buckets[bucket.key] = _BucketState(expires_at_ms=now + bucket.ttl_ms)
+        if bucket.window_ms > 0:
+            horizon = now - bucket.window_ms
+            for rid in [r for r, e in state.entries.items() if e.at_ms <= horizon]:
+                state.total -= state.entries.pop(rid).units
+        return state
+
+    async def reserve(
+        self, bucket: Bucket, reservation_id: str, amount: Decimal, cap: Decimal, *, force: bool
+    ) -> Reservation:
+        now = self._now_ms()
+        state = self._state(bucket, now)
+        if reservation_id in state.entries:
+            return Reservation(Status.DUPLICATE, from_minor(state.total))
+        units = to_minor(amount)
+        after = state.total + units
+        over = after > to_minor(cap)
+        if over and not force:
+            return Reservation(Status.DENIED, from_minor(state.total))
+        state.entries[reservation_id] = _Entry(now, units)
+        state.total = after
+        state.expires_at_ms = now + bucket.ttl_ms
+        return Reservation(Status.FORCED if over else Status.RESERVED, from_minor(after))
+
+    async def commit(self, bucket: Bucket, reservation_id: str) -> bool:
+        entry = self._state(bucket, self._now_ms()).entries.get(reservation_id)
+        if entry is None or entry.committed:
+            return False
+        entry.committed = True
+        return True
+
+    async def release(self, bucket: Bucket, reservation_id: str) -> bool:
+        state = self._state(bucket, self._now_ms())
+        entry = state.entries.get(reservation_id)
+        if entry is None or entry.committed:
+            return False
+        del state.entries[reservation_id]
+        state.total -= entry.units
+        return True
+
+    async def total(self, bucket: Bucket) -> Decimal:
+        return from_minor(self._state(bucket, self._now_ms()).total)
+
+    async def close(self) -> None:
+        self._buckets.clear()

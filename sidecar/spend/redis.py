@@ -1,0 +1,178 @@
+"""Spend counters in Redis, shared by every replica: one Lua script does reserve, commit, release
+and total atomically, with the server's clock.
+
+Each bucket is two keys with one hash tag, so the script runs unchanged on Redis Cluster:
+
+    cryptopay:spend:{<bucket>}:e   sorted set: reservation id -> reservation time (ms)
+    cryptopay:spend:{<bucket>}:a   hash: reservation id -> "r:<units>" (reserved) or "c:<units>"
+                                   (committed); "_total" -> the sum of all entries
+
+Amounts are decimal strings of minor units (10^-18) added and compared digit-exactly in Lua:
+Redis Lua numbers are doubles, exact only below 2^53, which is 0.009 of a unit at this scale.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from sidecar.redis_connection import Redis
+from sidecar.spend.store import (
+    Bucket,
+    Reservation,
+    Status,
+    StoreUnavailable,
+    from_minor,
+    to_minor,
+)
+
+PREFIX = "cryptopay:spend"
+PURGE_LIMIT = 1000  # expired entries dropped per call; the rest on the next calls
+
+SCRIPT = """
+local function norm(a)
+  a = string.gsub(a, '^0+', '')
+  if a == '' then return '0' end
+  return a
+end
+local function cmp(a, b)
+  if #a ~= #b then if #a < #b then return -1 else return 1 end end
+  if a == b then return 0 end
+  if a < b then return -1 else return 1 end
+end
+-- Non-negative integers as decimal strings, in limbs of 7 digits (exact in doubles).
+local function add(a, b)
+  local out, carry, i, j = {}, 0, #a, #b
+  while i > 0 or j > 0 or carry > 0 do
+    local x, y = 0, 0
+    if i > 0 then x = tonumber(string.sub(a, math.max(i - 6, 1), i)) end
+    if j > 0 then y = tonumber(string.sub(b, math.max(j - 6, 1), j)) end
+    local s = x + y + carry
+    if s >= 10000000 then carry = 1; s = s - 10000000 else carry = 0 end
+    table.insert(out, 1, string.format('%07d', s))
+    i = i - 7; j = j - 7
+  end
+  return norm(table.concat(out))
+end
+local function sub(a, b)
+  if cmp(a, b) <= 0 then return '0' end
+  local out, borrow, i, j = {}, 0, #a, #b
+  while i > 0 do
+    local x, y = tonumber(string.sub(a, math.max(i - 6, 1), i)), 0
+    if j > 0 then y = tonumber(string.sub(b, math.max(j - 6, 1), j)) end
+    local d = x - y - borrow
+    if d < 0 then d = d + 10000000; borrow = 1 else borrow = 0 end
+    table.insert(out, 1, string.format('%07d', d))
+    i = i - 7; j = j - 7
+  end
+  return norm(table.concat(out))
+end
+
+local entries, amounts = KEYS[1], KEYS[2]
+local op, id = ARGV[1], ARGV[2]
+local window_ms, ttl_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local total = redis.call('HGET', amounts, '_total') or '0'
+
+if window_ms > 0 and op ~= 'commit' then
+  local old = redis.call('ZRANGEBYSCORE', entries, '-inf', now - window_ms, 'LIMIT', 0, PURGE_LIMIT)
+  if #old > 0 then
+    for _, rid in ipairs(old) do
+      local v = redis.call('HGET', amounts, rid)
+      if v then
+        total = sub(total, string.sub(v, 3))
+        redis.call('HDEL', amounts, rid)
+      end
+      redis.call('ZREM', entries, rid)
+    end
+    redis.call('HSET', amounts, '_total', total)
+  end
+end
+
+if op == 'reserve' then
+  local amount, cap, force = ARGV[3], ARGV[4], ARGV[7]
+  if not string.match(amount, '^%d+$') or not string.match(cap, '^%d+$') then
+    return redis.error_reply('amount and cap must be integers of minor units')
+  end
+  if redis.call('HEXISTS', amounts, id) == 1 then return {'duplicate', total} end
+  local after = add(total, norm(amount))
+  local over = cmp(after, norm(cap)) > 0
+  if over and force ~= '1' then return {'denied', total} end
+  redis.call('ZADD', entries, now, id)
+  redis.call('HSET', amounts, id, 'r:' .. norm(amount), '_total', after)
+  redis.call('PEXPIRE', entries, ttl_ms)
+  redis.call('PEXPIRE', amounts, ttl_ms)
+  if over then return {'forced', after} end
+  return {'reserved', after}
+elseif op == 'commit' then
+  local v = redis.call('HGET', amounts, id)
+  if not v or string.sub(v, 1, 1) ~= 'r' then return {'missing', total} end
+  redis.call('HSET', amounts, id, 'c:' .. string.sub(v, 3))
+  return {'done', total}
+elseif op == 'release' then
+  local v = redis.call('HGET', amounts, id)
+  if not v or string.sub(v, 1, 1) ~= 'r' then return {'missing', total} end
+  total = sub(total, string.sub(v, 3))
+  redis.call('HDEL', amounts, id)
+  redis.call('ZREM', entries, id)
+  redis.call('HSET', amounts, '_total', total)
+  return {'done', total}
+end
+return {'ok', total}
+""".replace("PURGE_LIMIT", str(PURGE_LIMIT))
+
+
+def keys(bucket: Bucket) -> list[str]:
+    tag = f"{PREFIX}:{{{bucket.key}}}"
+    return [f"{tag}:e", f"{tag}:a"]
+
+
+class RedisSpendStore:
+    def __init__(self, client: Redis) -> None:
+        self._client = client
+        self._script = client.register_script(SCRIPT)
+
+    async def _run(self, op: str, bucket: Bucket, rid: str = "", *args: str) -> tuple[str, Decimal]:
+        amount, cap, force = (*args, "0", "0", "0")[:3]
+        argv = [op, rid, amount, cap, str(bucket.window_ms), str(bucket.ttl_ms), force]
+        try:
+            reply: Any = await self._script(keys=keys(bucket), args=argv)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis: {type(exc).__name__}") from exc
+        status, total = (_text(part) for part in reply)
+        return status, from_minor(int(total))
+
+    async def reserve(
+        self, bucket: Bucket, reservation_id: str, amount: Decimal, cap: Decimal, *, force: bool
+    ) -> Reservation:
+        status, total = await self._run(
+            "reserve",
+            bucket,
+            reservation_id,
+            str(to_minor(amount)),
+            str(to_minor(cap)),
+            "1" if force else "0",
+        )
+        return Reservation(Status(status), total)
+
+    async def commit(self, bucket: Bucket, reservation_id: str) -> bool:
+        status, _ = await self._run("commit", bucket, reservation_id)
+        return status == "done"
+
+    async def release(self, bucket: Bucket, reservation_id: str) -> bool:
+        status, _ = await self._run("release", bucket, reservation_id)
+        return status == "done"
+
+    async def total(self, bucket: Bucket) -> Decimal:
+        _, total = await self._run("total", bucket)
+        return total
+
+    async def close(self) -> None:
+        """The client belongs to the process (other steps share it); its owner closes it."""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

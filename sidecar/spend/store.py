@@ -1,0 +1,97 @@
+"""Spend counters: the interface both stores implement, and exact money arithmetic.
+
+A counter (a Bucket) holds reservations: amounts set aside before an upstream call. Reserving
+checks `spent + reserved + amount <= cap` and records the reservation in one atomic step, so
+concurrent requests, on any number of replicas, can never push the total past the cap.
+
+    reserve  -> RESERVED (or DENIED: over the cap; FORCED: over the cap, recorded anyway, for
+                audit mode)
+    commit   the upstream call succeeded: the amount is spent
+    release  the call definitely did not happen: the amount is free again
+
+A reservation that is neither committed nor released (the outcome is unknown, or the process
+died) keeps counting until its window passes: the store never forgets money that may be gone.
+
+Amounts are integers of minor units at a fixed scale of 10^-18 (the API's finest precision), never
+floats: `to_minor(Decimal("0.1")) == 10**17`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+SCALE = 18
+UNIT = 10**SCALE
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or did not answer in time; nothing was decided."""
+
+
+def to_minor(amount: Decimal) -> int:
+    """Exact minor units; refuses amounts finer than 10^-18 or negative."""
+    units = amount * UNIT
+    if units != units.to_integral_value() or units < 0:
+        raise ValueError(f"{amount} is not a non-negative amount with at most {SCALE} decimals")
+    return int(units)
+
+
+def from_minor(units: int) -> Decimal:
+    return Decimal(units).scaleb(-SCALE)
+
+
+def plain(amount: Decimal) -> str:
+    """An amount as people write it: no exponent, no trailing zeros ("1E+2" -> "100")."""
+    text = f"{amount:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One counter: a caller's spending of one asset in one window."""
+
+    key: (
+        str  # e.g. "123:payouts:USDT:rolling_24h" or "123:payouts:USDT:calendar_day@UTC:2025-01-31"
+    )
+    window_ms: int  # rolling window length; 0: the bucket itself is the window (a calendar day)
+    ttl_ms: int  # how long the store keeps the bucket after a write
+
+
+class Status(enum.Enum):
+    RESERVED = "reserved"
+    FORCED = "forced"  # over the cap, recorded anyway (audit mode)
+    DENIED = "denied"  # over the cap, nothing recorded
+    DUPLICATE = "duplicate"  # this reservation id already exists; nothing changed
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    status: Status
+    total: Decimal  # spent + reserved in the bucket after the operation (before, if denied)
+
+    @property
+    def admitted(self) -> bool:
+        return self.status in (Status.RESERVED, Status.FORCED)
+
+
+class SpendStore(Protocol):
+    async def reserve(
+        self, bucket: Bucket, reservation_id: str, amount: Decimal, cap: Decimal, *, force: bool
+    ) -> Reservation:
+        """Atomically: if total + amount <= cap (or force), records the reservation."""
+
+    async def commit(self, bucket: Bucket, reservation_id: str) -> bool:
+        """Marks a reservation spent; False if it is unknown (expired) or already committed."""
+
+    async def release(self, bucket: Bucket, reservation_id: str) -> bool:
+        """Frees a reservation that was not committed; False if unknown or committed."""
+
+    async def total(self, bucket: Bucket) -> Decimal:
+        """Spent + reserved in the bucket's current window."""
+
+    async def close(self) -> None: ...
