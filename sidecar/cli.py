@@ -1,4 +1,4 @@
-"""The `cryptopay-sidecar` command: serve, emulator."""
+"""The `cryptopay-sidecar` command: serve, policy, emulator."""
 
 from __future__ import annotations
 
@@ -32,6 +32,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the sidecar")
     add_serve_arguments(serve)
 
+    from sidecar.policy import commands as policy_commands
+
+    policy = commands.add_parser(
+        "policy", help="check and explain policy files (lint, explain, schema, hash-key)"
+    )
+    policy_commands.add_arguments(policy)
+
     from sidecar.emulator import runner as emulator_runner
 
     emulator = commands.add_parser(
@@ -52,8 +59,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.configure(settings.log_level, settings.log_format)
         from sidecar.server import serve
 
-        _run(serve(settings))
+        try:
+            _run(serve(settings))
+        except ConfigError as exc:
+            print(f"cryptopay-sidecar: {exc}", file=sys.stderr)
+            return 2
         return 0
+    if args.command == "policy":
+        from sidecar.policy import commands as policy_commands
+
+        return policy_commands.run(args)
     if args.command == "emulator":
         from sidecar.emulator import runner as emulator_runner
 

@@ -34,6 +34,7 @@ class Settings:
     demo: bool = False
     demo_emulator_listen: str = "127.0.0.1:8090"
     policy_path: str | None = None
+    policy_poll_interval: float = 1.0  # seconds between checks of the policy files; 0: SIGHUP only
     redis_url: Secret | None = None
     log_level: str = "info"
     log_format: str = "json"
@@ -82,7 +83,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy",
         default=_env("POLICY"),
-        help="policy file or directory (env CRYPTOPAY_SIDECAR_POLICY)",
+        help="policy file or directory (env CRYPTOPAY_SIDECAR_POLICY); without it a permissive "
+        "default policy for demos applies",
+    )
+    parser.add_argument(
+        "--policy-poll-interval",
+        type=float,
+        default=float(_env("POLICY_POLL_INTERVAL", "1") or 1),
+        help="seconds between checks of the policy files for changes; 0 reloads on SIGHUP only "
+        "(default %(default)s; env CRYPTOPAY_SIDECAR_POLICY_POLL_INTERVAL)",
     )
     parser.add_argument(
         "--redis-url",
@@ -160,6 +169,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         demo=args.demo,
         demo_emulator_listen=args.demo_emulator_listen,
         policy_path=args.policy,
+        policy_poll_interval=args.policy_poll_interval,
         redis_url=Secret(redis_url) if redis_url else None,
         log_level=args.log_level,
         log_format=args.log_format,

@@ -19,16 +19,24 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from sidecar import http_server, logs, redis_connection
-from sidecar.config import Settings, split_host_port
+from sidecar.config import ConfigError, Settings, split_host_port
 from sidecar.gateway import Gateway, GatewaySettings
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.idempotency.memory import MemoryIdempotencyStore
 from sidecar.idempotency.redis import RedisIdempotencyStore
 from sidecar.idempotency.step import IdempotencyStep
+from sidecar.policy.lint import LintContext
+from sidecar.policy.model import permissive
+from sidecar.policy.reload import PolicyHolder, PolicyWatcher, describe, load, log_loaded
+from sidecar.policy.step import PolicyStep
+from sidecar.redis_connection import Redis
 from sidecar.retry.budget import MemoryRetryBudget, RedisRetryBudget
 from sidecar.retry.retrier import Retrier
 from sidecar.service import CryptoPayService
+from sidecar.spend.memory import MemorySpendStore
+from sidecar.spend.redis import RedisSpendStore
+from sidecar.spend.store import SpendStore
 from sidecar.upstream import HttpUpstream, UpstreamSettings
 
 log = logging.getLogger(__name__)
@@ -64,10 +72,17 @@ class Sidecar:
     _emulator: Any = None
     _draining: bool = False
     _closers: list[Any] = field(default_factory=list)
+    policy: PolicyHolder | None = None
+    _policy_step: PolicyStep | None = None
+    _watcher: PolicyWatcher | None = None
+    _redis: Redis | None = None
 
     async def start(self) -> None:
         s = self.settings
         logs.redact(s.token.reveal())
+        if s.redis_url:
+            logs.redact(s.redis_url.reveal())
+        self._start_policy()
         if s.demo:
             await self._start_emulator()
         self._upstream = HttpUpstream(
@@ -80,6 +95,7 @@ class Sidecar:
         gateway = Gateway(
             self._upstream,
             GatewaySettings(request_timeout=s.request_timeout),
+            policy=self._policy_step,
             idempotency=idempotency,
             retrier=retrier,
         )
@@ -101,12 +117,16 @@ class Sidecar:
 
         if s.http_listen:
             app = http_server.create_app(self.readiness)
+            app.router.add_get("/policy", self._policy_status)
             http_host, http_port = split_host_port(s.http_listen)
             self._http = await http_server.start(app, http_host, http_port)
             self.http_port = _bound_port(self._http) or http_port
 
         for name in ("", SERVICE_NAME):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        if self._watcher is not None:
+            self._watcher.start()
+        assert self.policy is not None
         log.info(
             "cryptopay-sidecar serving",
             extra={
@@ -117,6 +137,7 @@ class Sidecar:
                 "token_fingerprint": s.token.fingerprint(),
                 "demo": s.demo,
                 "policy": s.policy_path or "permissive default",
+                "policy_hash": self.policy.current.hash,
                 "redis": "configured" if s.redis_url else "none (in-memory stores)",
             },
         )
@@ -126,13 +147,68 @@ class Sidecar:
         spends one retry budget; in memory otherwise."""
         if self.settings.redis_url is None:
             return Retrier(budget=MemoryRetryBudget()), IdempotencyStep(MemoryIdempotencyStore())
-        client = redis_connection.connect(self.settings.redis_url)
-        self._closers.append(client.aclose)
+        client = self._redis_client()
         scope = self.settings.token.fingerprint()  # replicas of one app share one budget
         return (
             Retrier(budget=RedisRetryBudget(client, scope)),
             IdempotencyStep(RedisIdempotencyStore(client)),
         )
+
+    def _redis_client(self) -> Redis:
+        """One client (one connection pool) for every step that keeps state in Redis."""
+        if self._redis is None:
+            assert self.settings.redis_url is not None
+            self._redis = redis_connection.connect(self.settings.redis_url)
+            self._closers.append(self._redis.aclose)
+        return self._redis
+
+    def _lint_context(self) -> LintContext:
+        # Demo mode counts spend caps in memory: one process, nothing to share.
+        return LintContext(redis=bool(self.settings.redis_url) or self.settings.demo)
+
+    def _start_policy(self) -> None:
+        """Loads the policy (refusing to start on errors) and builds the policy step."""
+        s = self.settings
+        if s.policy_path is None:
+            snapshot = permissive()
+            log.warning(
+                "no --policy: the permissive default policy is active (any caller may call every "
+                "RPC with any amount); for demos and local development only"
+            )
+        else:
+            result = load(s.policy_path, self._lint_context())
+            if result.snapshot is None:
+                raise ConfigError(
+                    f"the policy {s.policy_path} has errors:\n"
+                    + "\n".join(f"  {p}" for p in result.errors)
+                )
+            snapshot = result.snapshot
+            log_loaded(snapshot, result.problems, None)
+        self.policy = PolicyHolder(snapshot)
+        spend: SpendStore = (
+            RedisSpendStore(self._redis_client()) if s.redis_url else MemorySpendStore()
+        )
+        # Counters are per Crypto Pay app (the token's numeric prefix, which is not secret), so
+        # several apps can share one Redis.
+        namespace = s.token.reveal().partition(":")[0] or "app"
+        self._policy_step = PolicyStep(self.policy, spend, namespace)
+        if s.policy_path is not None:
+            self._watcher = PolicyWatcher(
+                self.policy, s.policy_path, self._lint_context(), s.policy_poll_interval
+            )
+
+    async def reload_policy(self) -> bool:
+        """Reloads the policy now (SIGHUP); True if a new policy became active."""
+        if self._watcher is None:
+            log.info("SIGHUP: no --policy to reload")
+            return False
+        return await self._watcher.reload()
+
+    async def _policy_status(self, _request: web.Request) -> web.Response:
+        assert self.policy is not None
+        body = describe(self.policy.current)
+        body["last_reload_error"] = self.policy.last_error
+        return web.json_response(body)
 
     async def _start_emulator(self) -> None:
         from sidecar.emulator.config import EmulatorConfig
@@ -163,6 +239,8 @@ class Sidecar:
             await self._http.cleanup()
         if self._upstream is not None:
             await self._upstream.close()
+        if self._watcher is not None:
+            await self._watcher.stop()
         for close in self._closers:
             await close()
         if self._emulator is not None:
@@ -184,6 +262,14 @@ async def serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     sidecar = Sidecar(settings)
+    reloads: set[asyncio.Task[bool]] = set()
+
+    def on_sighup() -> None:
+        task = asyncio.ensure_future(sidecar.reload_policy())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_sighup)
     try:
         await sidecar.start()
         await stop.wait()

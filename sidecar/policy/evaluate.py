@@ -247,10 +247,15 @@ def cap_finding(cap: SpendCap, caller: str, rpc: str, amount: Decimal, used: Dec
     return Finding(
         cap.rule,
         cap.mode,
-        f"{rpc} of {amount} {cap.asset} would exceed caller {caller!r}'s spend cap of "
-        f"{cap.max} {cap.asset} per {cap.window.label} (already spent or reserved: "
-        f"{used.normalize():f} {cap.asset}; left: {left.normalize():f})",
+        f"{rpc} of {_plain(amount)} {cap.asset} would exceed the spend cap of caller {caller!r}, "
+        f"{_plain(cap.max)} {cap.asset} per {cap.window.label} (already spent or reserved: "
+        f"{_plain(used)}; left: {_plain(left)})",
     )
+
+
+def _plain(amount: Decimal) -> str:
+    text = f"{amount:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def cap_allows(cap_max: Decimal, used: Decimal, amount: Decimal) -> bool:
