@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TextIO
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from sidecar.methods import BY_RPC
 from sidecar.policy import build, schema
@@ -179,9 +180,7 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
     rules = policy.rules_for(args.caller)
     out.write(f"policy   {args.path} (sha256 {policy.short_hash})\n")
     out.write(f"caller   {args.caller}\n")
-    out.write(
-        f"request  {spec.rpc} {json_format.MessageToJson(request, indent=None, preserving_proto_field_name=True)}\n\n"
-    )
+    out.write(f"request  {spec.rpc} {_json(request)}\n\n")
     violations = validate(request)
     if violations:
         for v in violations:
@@ -228,6 +227,10 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
         note = f" (audit mode would log: {', '.join(audited)})" if audited else ""
         out.write(f"decision: ALLOWED{note}\n")
     return 0
+
+
+def _json(message: Message) -> str:
+    return json_format.MessageToJson(message, indent=None, preserving_proto_field_name=True)
 
 
 def _failed(mode: Mode) -> str:

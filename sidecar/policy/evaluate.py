@@ -22,6 +22,7 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from sidecar.methods import MethodSpec
 from sidecar.policy.model import CallerRules, Mode, NameRule, SpendCap
+from sidecar.spend.store import EXACT, plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,24 +244,19 @@ def evaluate(rules: CallerRules, f: Facts) -> Evaluation:
 
 def cap_finding(cap: SpendCap, caller: str, rpc: str, amount: Decimal, used: Decimal) -> Finding:
     """The message for a cap the request would exceed (`used`: spent or reserved so far)."""
-    left = max(cap.max - used, Decimal(0))
+    left = max(EXACT.subtract(cap.max, used), Decimal(0))
     return Finding(
         cap.rule,
         cap.mode,
-        f"{rpc} of {_plain(amount)} {cap.asset} would exceed the spend cap of caller {caller!r}, "
-        f"{_plain(cap.max)} {cap.asset} per {cap.window.label} (already spent or reserved: "
-        f"{_plain(used)}; left: {_plain(left)})",
+        f"{rpc} of {plain(amount)} {cap.asset} would exceed the spend cap of caller {caller!r}, "
+        f"{plain(cap.max)} {cap.asset} per {cap.window.label} (already spent or reserved: "
+        f"{plain(used)}; left: {plain(left)})",
     )
-
-
-def _plain(amount: Decimal) -> str:
-    text = f"{amount:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def cap_allows(cap_max: Decimal, used: Decimal, amount: Decimal) -> bool:
     """The spend stores' rule, for explanations: the total may reach the cap, never pass it."""
-    return used + amount <= cap_max
+    return EXACT.add(used, amount) <= cap_max
 
 
 def host_matches(host: str, pattern: str) -> bool:

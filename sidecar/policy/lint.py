@@ -65,7 +65,7 @@ def lint(document: Document, context: LintContext | None = None) -> list[LintErr
         problems.extend(semantic(data, context))
         problems.extend(_sections(data, {p.path[0] for p in problems if p.path}))
     located = [
-        p if p.mark else replace(p, mark=document.mark(p.path, key=_points_at_key(p)))
+        p if p.mark else replace(p, mark=document.mark(p.path, key=_points_at_key(data, p)))
         for p in problems
     ]
     unique = list(dict.fromkeys(located))
@@ -84,8 +84,25 @@ def errors(problems: list[LintError]) -> list[LintError]:
     return [p for p in problems if p.is_error]
 
 
-def _points_at_key(problem: LintError) -> bool:
-    return problem.message.startswith(("unknown field", "duplicate", "caller "))
+def _points_at_key(data: Any, problem: LintError) -> bool:
+    """Point at the key of a block (where a reader looks for it) or of an unknown field, at the
+    value of a scalar."""
+    if problem.message.startswith(("unknown field", "duplicate key")):
+        return True
+    value = data
+    for part in problem.path:
+        found, value = _child(value, part)
+        if not found:
+            return True  # a key that is wrong itself, or a missing field: its enclosing key
+    return isinstance(value, dict | list)
+
+
+def _child(value: Any, part: str | int) -> tuple[bool, Any]:
+    if isinstance(value, dict) and part in value:
+        return True, value[part]
+    if isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+        return True, value[part]
+    return False, None
 
 
 # --- schema errors, in words a policy author understands ---------------------------------------

@@ -26,8 +26,9 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from sidecar.policy.problems import LintError, Mark, Path
 
 POLICY_SUFFIXES = (".yaml", ".yml")
-# Aliases can expand a small file into a huge tree; a policy never needs this many values.
-MAX_NODES = 100_000
+# Aliases can expand a small file into a huge tree ("billion laughs"): a policy reuses a block a
+# few times, never thousands.
+MAX_ALIAS_VALUES = 10_000
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -113,7 +114,8 @@ class _Builder:
         self.value_marks: dict[Path, Mark] = {}
         self.key_marks: dict[Path, Mark] = {}
         self.problems: list[LintError] = []
-        self.nodes = 0
+        self.seen: set[int] = set()
+        self.repeated = 0
 
     def mark(self, node: Node) -> Mark:
         return Mark(self.file, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -122,8 +124,12 @@ class _Builder:
         self.problems.append(LintError(path, message, mark=self.mark(node)))
 
     def build(self, node: Node, path: Path, depth: int = 0) -> Any:
-        self.nodes += 1
-        if self.nodes > MAX_NODES or depth > 64:
+        if id(node) in self.seen:
+            self.repeated += 1
+            if self.repeated > MAX_ALIAS_VALUES:
+                raise _TooLarge(self.mark(node))
+        self.seen.add(id(node))
+        if depth > 64:
             raise _TooLarge(self.mark(node))
         self.value_marks.setdefault(path, self.mark(node))
         if isinstance(node, MappingNode):
@@ -224,7 +230,9 @@ def parse_text(text: str, file: str) -> Document:
             (file,),
             problems=(
                 LintError(
-                    (), f"the document expands to more than {MAX_NODES} values", mark=exc.mark
+                    (),
+                    "aliases expand the document to too many values (or nest too deeply)",
+                    mark=exc.mark,
                 ),
             ),
         )

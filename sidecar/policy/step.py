@@ -26,7 +26,7 @@ from sidecar.policy.evaluate import Facts, Finding, cap_finding, evaluate, facts
 from sidecar.policy.identity import Identified, Refusal, identify
 from sidecar.policy.model import Mode, PolicySnapshot, SpendCap
 from sidecar.spend.settlement import Settlement, settlement
-from sidecar.spend.store import Bucket, SpendStore, Status, StoreUnavailable, plain
+from sidecar.spend.store import EXACT, Bucket, SpendStore, Status, StoreUnavailable, plain
 from sidecar.spend.window import bucket_for
 
 log = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class PolicyStep:
                 finding = cap_finding(cap, who.caller, call.spec.rpc, amount, result.total)
                 raise _denied(policy, finding, who, audit.record(finding, who.caller, request))
             if result.status is Status.FORCED:
-                before = result.total - amount
+                before = EXACT.subtract(result.total, amount)
                 audit.record(
                     cap_finding(cap, who.caller, call.spec.rpc, amount, before),
                     who.caller,

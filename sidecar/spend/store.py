@@ -18,6 +18,7 @@ floats: `to_minor(Decimal("0.1")) == 10**17`.
 
 from __future__ import annotations
 
+import decimal
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +26,8 @@ from typing import Protocol
 
 SCALE = 18
 UNIT = 10**SCALE
+# Amounts have up to 20 + 18 digits; Python's default context keeps 28 and would round sums.
+EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
 class StoreUnavailable(Exception):
@@ -32,15 +35,26 @@ class StoreUnavailable(Exception):
 
 
 def to_minor(amount: Decimal) -> int:
-    """Exact minor units; refuses amounts finer than 10^-18 or negative."""
-    units = amount * UNIT
-    if units != units.to_integral_value() or units < 0:
-        raise ValueError(f"{amount} is not a non-negative amount with at most {SCALE} decimals")
-    return int(units)
+    """Exact minor units (no rounding, whatever the size); refuses amounts finer than 10^-18,
+    negative amounts and non-numbers."""
+    sign, digits, exponent = amount.as_tuple()
+    if sign or not isinstance(exponent, int):
+        raise ValueError(f"{amount} is not a non-negative amount")
+    coefficient = int("".join(map(str, digits)) or "0")
+    shift: int = exponent + SCALE
+    if shift >= 0:
+        return coefficient * int(10**shift)
+    units, rest = divmod(coefficient, int(10 ** (-shift)))
+    if rest:
+        raise ValueError(f"{amount} has more than {SCALE} decimal places")
+    return units
 
 
 def from_minor(units: int) -> Decimal:
-    return Decimal(units).scaleb(-SCALE)
+    """Exact: built from digits, so no context precision applies."""
+    if units < 0:
+        return -from_minor(-units)
+    return Decimal((0, tuple(int(d) for d in str(units)), -SCALE))
 
 
 def plain(amount: Decimal) -> str:

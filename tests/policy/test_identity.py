@@ -1,0 +1,82 @@
+"""Caller identity: metadata names the caller, a key proves it; refusals never echo the key."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import pytest
+
+from sidecar.policy.identity import Identified, Refusal, identify, key_digest
+from sidecar.policy.model import CallerRules, Identity, Mode, PolicySnapshot
+
+KEY = "s3cret-payouts-key"
+NEXT = "next-payouts-key"
+
+
+def policy(required: bool, mode: Mode = Mode.ENFORCE) -> PolicySnapshot:
+    return PolicySnapshot(
+        mode=Mode.ENFORCE,
+        identity=Identity(required=required, mode=mode),
+        default=CallerRules("default"),
+        callers=MappingProxyType(
+            {"payouts": CallerRules("payouts", key_sha256=(key_digest(KEY), key_digest(NEXT)))}
+        ),
+        sections=MappingProxyType({}),
+        hash="0" * 64,
+        source="test",
+    )
+
+
+CALLER, KEY_HEADER = "x-cryptopay-caller", "x-cryptopay-caller-key"
+
+CASES = [
+    # (required, metadata, caller or refusal reason)
+    (False, {}, "default"),
+    (True, {}, "CALLER_REQUIRED"),
+    (False, {CALLER: "payouts", KEY_HEADER: KEY}, "payouts"),
+    (True, {CALLER: "payouts", KEY_HEADER: NEXT}, "payouts"),  # rotation: either key
+    (False, {CALLER: "payouts"}, "CALLER_KEY_MISSING"),
+    (False, {CALLER: "payouts", KEY_HEADER: "guess"}, "CALLER_KEY_INVALID"),
+    (False, {CALLER: "payroll", KEY_HEADER: KEY}, "CALLER_UNKNOWN"),
+    (True, {CALLER: "default", KEY_HEADER: KEY}, "CALLER_UNKNOWN"),
+    (False, {CALLER: "  ", KEY_HEADER: KEY}, "default"),
+]
+
+
+@pytest.mark.parametrize(("required", "metadata", "expected"), CASES)
+def test_identify(required: bool, metadata: dict[str, str], expected: str) -> None:
+    result = identify(policy(required), metadata)
+    if expected.isupper():
+        assert isinstance(result, Refusal) and result.reason == expected
+        assert KEY not in result.message and NEXT not in result.message
+    else:
+        assert result == Identified(expected)
+
+
+def test_refusal_messages_say_what_to_send() -> None:
+    result = identify(policy(True), {})
+    assert isinstance(result, Refusal)
+    assert CALLER in result.message and KEY_HEADER in result.message
+
+
+def test_audit_mode_runs_refused_calls_as_the_default_caller() -> None:
+    result = identify(policy(True, Mode.AUDIT), {CALLER: "payouts", KEY_HEADER: "guess"})
+    assert isinstance(result, Identified) and result.caller == "default"
+    assert result.audit is not None and result.audit.reason == "CALLER_KEY_INVALID"
+    ok = identify(policy(True, Mode.AUDIT), {CALLER: "payouts", KEY_HEADER: KEY})
+    assert ok == Identified("payouts")
+
+
+def test_off_mode_ignores_identity() -> None:
+    assert identify(policy(True, Mode.OFF), {CALLER: "x"}) == Identified("default")
+
+
+def test_custom_header_names() -> None:
+    snapshot = policy(True)
+    custom = PolicySnapshot(
+        **{**snapshot.__dict__, "identity": Identity(True, "x-service", "x-service-token")}
+    )
+    assert identify(custom, {"x-service": "payouts", "x-service-token": KEY}) == Identified(
+        "payouts"
+    )
+    assert isinstance(identify(custom, {CALLER: "payouts", KEY_HEADER: KEY}), Refusal)
