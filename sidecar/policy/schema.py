@@ -13,8 +13,6 @@ from typing import Any
 from sidecar.methods import METHODS
 from sidecar.policy import sections
 
-SCHEMA_ID = "https://github.com/cryptopay-sidecar/cryptopay-sidecar/policies/schema.json"
-
 AMOUNT_PATTERN = r"^[0-9]{1,20}(\.[0-9]{1,18})?$"
 CODE_PATTERN = r"^[A-Z0-9]{1,32}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -164,7 +162,6 @@ def build() -> dict[str, Any]:
     }
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
         "title": "cryptopay-sidecar policy",
         "description": "Who may do what, with which money. See docs/policies.md.",
         "type": "object",
