@@ -50,6 +50,7 @@ class _Held:
     cap: SpendCap
     bucket: Bucket
     reservation_id: str
+    owned: bool  # False: an earlier call with the same spend_id made it (a retry)
 
 
 class PolicyStep:
@@ -109,7 +110,11 @@ class PolicyStep:
         assert request.amount is not None
         amount: Decimal = request.amount
         held: list[_Held] = []
-        prefix = uuid.uuid4().hex
+        # A transfer's reservation is named after its spend_id: a retry of the same transfer
+        # (which the upstream performs at most once) finds the first reservation instead of
+        # counting the money twice.
+        spend_id = getattr(call.request, "spend_id", "") if call.spec.rpc == "Transfer" else ""
+        prefix = f"spend_id:{spend_id}" if spend_id else uuid.uuid4().hex
         now = self._clock()
         for cap in caps:
             bucket = bucket_for(self._namespace, who.caller, cap, now)
@@ -153,7 +158,7 @@ class PolicyStep:
                     who.caller,
                     request,
                 )
-            held.append(_Held(cap, bucket, rid))
+            held.append(_Held(cap, bucket, rid, owned=result.status is not Status.DUPLICATE))
         return held
 
 
@@ -179,8 +184,11 @@ class _SpendDecision:
             }
             try:
                 if action is Settlement.COMMIT:
-                    if not await self._store.commit(h.bucket, h.reservation_id):
+                    if not await self._store.commit(h.bucket, h.reservation_id) and h.owned:
                         log.warning("spend reservation to commit was not found", extra=extra)
+                elif not h.owned:
+                    # A retry never frees what the first call reserved: that call settles it.
+                    continue
                 elif action is Settlement.RELEASE:
                     await self._store.release(h.bucket, h.reservation_id)
                 else:
@@ -198,6 +206,8 @@ class _SpendDecision:
 
 async def _release_all(store: SpendStore, held: list[_Held]) -> None:
     for h in held:
+        if not h.owned:
+            continue
         try:
             await store.release(h.bucket, h.reservation_id)
         except StoreUnavailable:

@@ -190,8 +190,11 @@ async def test_spend_cap_reserve_commit_release_keep(
     await refused(stub.Transfer(transfer("3")), grpc.StatusCode.INVALID_ARGUMENT)
     # ...an unknown outcome (performed, then a 500) keeps it...
     await control.fault(token, method="transfer", kind="commit_then_fail", status=500, count=1)
-    await refused(stub.Transfer(transfer("1.5")), grpc.StatusCode.UNAVAILABLE)
-    # ...so exactly 10 - 6 - 1.5 = 2.5 is left.
+    unknown = transfer("1.5")
+    await refused(stub.Transfer(unknown), grpc.StatusCode.UNAVAILABLE)
+    # ...and the client's retry with the same spend_id (performed once upstream) counts once,
+    assert (await stub.Transfer(unknown)).transfer.amount == "1.5"
+    # so exactly 10 - 6 - 1.5 = 2.5 is left.
     assert (await stub.Transfer(transfer("2.5"))).transfer.amount == "2.5"
     await refused(
         stub.Transfer(transfer("0.000000000000000001")), grpc.StatusCode.PERMISSION_DENIED

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,15 @@ def test_examples_lint_clean_and_match_the_schema(example: Path) -> None:
     assert out.strip() == "1 policy checked: ok"
     # Editors validate with schema.json alone: the examples must pass it too.
     jsonschema.validate(yaml.safe_load(example.read_text()), json.loads(schema.render()))
+
+
+def test_the_readme_policy_lints_clean(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"<!-- readme-snippet: policy -->\n```yaml\n(.*?)```", readme, re.S)
+    assert match
+    (tmp_path / "policy.yaml").write_text(match.group(1))
+    code, out = run("lint", "--redis", "--strict", str(tmp_path / "policy.yaml"))
+    assert code == 0, out
 
 
 def test_examples_have_comments() -> None:
