@@ -45,8 +45,15 @@ class MemorySpendStore:
         if state is None or state.expires_at_ms <= now:
             state = self._buckets[bucket.key] = _BucketState(expires_at_ms=now + bucket.ttl_ms)
         if bucket.window_ms > 0:
+            # Entries are kept in insertion (time) order: drop from the front until one is
+            # still inside the window. A clock step back only delays a drop (conservative).
             horizon = now - bucket.window_ms
-            for rid in [r for r, e in state.entries.items() if e.at_ms <= horizon]:
+            expired = []
+            for rid, entry in state.entries.items():
+                if entry.at_ms > horizon:
+                    break
+                expired.append(rid)
+            for rid in expired:
                 state.total -= state.entries.pop(rid).units
         return state
 

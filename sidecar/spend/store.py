@@ -51,10 +51,8 @@ def to_minor(amount: Decimal) -> int:
 
 
 def from_minor(units: int) -> Decimal:
-    """Exact: built from digits, so no context precision applies."""
-    if units < 0:
-        return -from_minor(-units)
-    return Decimal((0, tuple(int(d) for d in str(units)), -SCALE))
+    """Exact (the wide context never rounds; it would raise instead)."""
+    return Decimal(units).scaleb(-SCALE, EXACT)
 
 
 def plain(amount: Decimal) -> str:
