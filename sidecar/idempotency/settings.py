@@ -18,6 +18,7 @@ from sidecar.config_section import SectionError, schema_errors, thaw
 from sidecar.duration import SCHEMA as DURATION
 from sidecar.duration import parse_duration
 from sidecar.methods import BY_RPC, METHODS
+from sidecar.policy import sections
 
 MUTATING = frozenset(m.rpc for m in METHODS if m.mutating)
 
@@ -106,3 +107,12 @@ def parse(section: Any) -> IdempotencyConfig:
         in_use_retry_after=_duration(section, "in_use_retry_after", defaults.in_use_retry_after),
         require_key=required,
     )
+
+
+sections.register(
+    "idempotency",
+    validate=problems,
+    schema=SCHEMA,
+    description="idempotency keys: which RPCs require one, and how long answers are kept "
+    "(docs/retries-and-idempotency.md)",
+)

@@ -129,7 +129,13 @@ def _translate(error: ValidationError) -> list[LintError]:
         return [LintError(path, f"missing required field {k!r}") for k in missing]
     if "propertyNames" in error.schema_path:
         # jsonschema reports the offending key as the instance, at the mapping's path.
-        return [_property_name(path, str(instance))]
+        key = str(instance)
+        if validator == "enum":
+            known = [str(c) for c in expected]
+            return [LintError((*path, key), f"unknown name {key!r}{_did_you_mean(key, known)}")]
+        if path == ("callers",) or schema.get("pattern") == policy_schema.CODE_PATTERN:
+            return [_property_name(path, key)]
+        return [LintError((*path, key), f"{key!r} is not allowed here: {error.message}")]
     if _is_amount(schema):
         return [LintError(path, _amount_message(instance))]
     if validator == "enum":
@@ -211,6 +217,8 @@ def _pattern_message(path: Path, value: Any, schema: Mapping[str, Any]) -> str:
         return (
             f"{value!r} is not a window: rolling_24h (rolling_<N>h, rolling_<N>d) or calendar_day"
         )
+    if pattern == r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)\s*$":
+        return f"{value!r} is not a duration: write seconds, or a number with ms, s, m, h or d"
     return f"{value!r} does not match {pattern}"
 
 
@@ -477,7 +485,10 @@ def _sections(data: Mapping[str, Any], broken: set[str | int]) -> list[LintError
         if name not in data or name in broken or section.validate is None:
             continue
         try:
-            found = section.validate(data[name])
+            found = [
+                p if isinstance(p, LintError) else LintError(tuple(p.path), p.message)
+                for p in section.validate(data[name])
+            ]
         except Exception as exc:  # a validator bug must not hide the rest of the report
             found = [LintError((), f"the {name} validator failed: {exc!r}")]
         out.extend(replace(p, path=(name, *p.path)) for p in found)

@@ -10,24 +10,33 @@ and `policies/schema.json` without changes to the policy package:
 
     sections.register("rate_limits", validate=check_rate_limits, schema=RATE_LIMITS_SCHEMA)
 
-A validator takes the section's raw value and returns LintErrors whose paths are relative to
-the section (`("buckets", 0, "rate")`); the linter adds the section name, file, line and column.
-Add the registering module to PROVIDERS so that it is imported before anything is checked.
+A validator takes the section's raw value and returns problems (LintErrors, or anything with a
+`path` relative to the section, such as `("buckets", 0, "rate")`, and a `message`); the linter
+adds the section name, file, line and column. It only runs when the section passes its schema.
+Add the registering module to PROVIDERS so that it is imported before anything is checked, and
+regenerate policies/schema.json (`cryptopay-sidecar policy schema > policies/schema.json`).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from sidecar.policy.problems import LintError
 
-Validator = Callable[[Any], list[LintError]]
+class SectionProblem(Protocol):
+    @property
+    def path(self) -> tuple[str | int, ...]: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+Validator = Callable[[Any], Sequence[SectionProblem]]
 
 # Modules that call register() when imported.
-PROVIDERS: tuple[str, ...] = ()
+PROVIDERS: tuple[str, ...] = ("sidecar.retry.settings", "sidecar.idempotency.settings")
 
 KNOWN = ("rate_limits", "retries", "idempotency", "cache")
 

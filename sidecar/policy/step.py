@@ -21,7 +21,8 @@ import grpc
 
 from sidecar.errors import RpcError, refusal
 from sidecar.gateway import ALLOWED, Call, Decision
-from sidecar.outcome import Outcome
+from sidecar.idempotency.fingerprint import IDEMPOTENCY_KEY, derive_spend_id
+from sidecar.outcome import Delivery, Outcome
 from sidecar.policy.evaluate import Facts, Finding, cap_finding, evaluate, facts
 from sidecar.policy.identity import Identified, Refusal, identify
 from sidecar.policy.model import Mode, PolicySnapshot, SpendCap
@@ -113,7 +114,7 @@ class PolicyStep:
         # A transfer's reservation is named after its spend_id: a retry of the same transfer
         # (which the upstream performs at most once) finds the first reservation instead of
         # counting the money twice.
-        spend_id = getattr(call.request, "spend_id", "") if call.spec.rpc == "Transfer" else ""
+        spend_id = transfer_spend_id(call)
         prefix = f"spend_id:{spend_id}" if spend_id else uuid.uuid4().hex
         now = self._clock()
         for cap in caps:
@@ -162,6 +163,18 @@ class PolicyStep:
         return held
 
 
+def transfer_spend_id(call: Call) -> str:
+    """The spend_id a Transfer will be sent with: its own, or the one the gateway derives from
+    the idempotency key (the same function, so both name the same transfer)."""
+    if call.spec.rpc != "Transfer":
+        return ""
+    spend_id = str(getattr(call.request, "spend_id", ""))
+    key = call.metadata.get(IDEMPOTENCY_KEY)
+    if not spend_id and key:
+        spend_id = derive_spend_id(call.caller, key)
+    return spend_id
+
+
 class _SpendDecision:
     def __init__(self, store: SpendStore | None, held: list[_Held], call: Call) -> None:
         self._store = store
@@ -170,11 +183,11 @@ class _SpendDecision:
 
     async def settle(self, outcome: Outcome | None) -> None:
         # Shielded: a cancelled call must still commit or release what it reserved.
-        await asyncio.shield(self._settle())
+        await asyncio.shield(self._settle(None if outcome is None else outcome.delivery))
 
-    async def _settle(self) -> None:
+    async def _settle(self, final: Delivery | None) -> None:
         assert self._store is not None
-        action = settlement(self._call.attempts, self._call.deliveries)
+        action = settlement(self._call.attempts, self._call.deliveries, final)
         for h in self._held:
             extra = {
                 "caller": self._call.caller,

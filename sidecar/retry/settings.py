@@ -27,6 +27,7 @@ from sidecar.config_section import SectionError, schema_errors, thaw
 from sidecar.duration import SCHEMA as DURATION
 from sidecar.duration import parse_duration
 from sidecar.methods import BY_RPC
+from sidecar.policy import sections
 
 CONDITIONS = ("429", "500", "502", "503", "504", "connect", "timeout", "disconnect")
 DEFAULT_RETRY_ON = frozenset(CONDITIONS)
@@ -187,3 +188,12 @@ def parse(section: Any) -> RetriesConfig:
         window=window,
     )
     return RetriesConfig(default, MappingProxyType(methods), budget)
+
+
+sections.register(
+    "retries",
+    validate=problems,
+    schema=SCHEMA,
+    description="retry policy per RPC and the shared retry budget "
+    "(docs/retries-and-idempotency.md)",
+)

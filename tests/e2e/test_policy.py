@@ -188,11 +188,12 @@ async def test_spend_cap_reserve_commit_release_keep(
     # A definite failure (the upstream refused it) releases the reservation...
     await control.fault(token, method="transfer", kind="status", status=400, count=1)
     await refused(stub.Transfer(transfer("3")), grpc.StatusCode.INVALID_ARGUMENT)
-    # ...an unknown outcome (performed, then a 500) keeps it...
-    await control.fault(token, method="transfer", kind="commit_then_fail", status=500, count=1)
+    # ...an unknown outcome (every attempt's connection dropped) keeps it...
+    await control.fault(token, method="transfer", kind="drop", count=10)
     unknown = transfer("1.5")
     await refused(stub.Transfer(unknown), grpc.StatusCode.UNAVAILABLE)
-    # ...and the client's retry with the same spend_id (performed once upstream) counts once,
+    await control.request("DELETE", "faults", token)
+    # ...and the client's retry with the same spend_id (performed at most once) counts once,
     assert (await stub.Transfer(unknown)).transfer.amount == "1.5"
     # so exactly 10 - 6 - 1.5 = 2.5 is left.
     assert (await stub.Transfer(transfer("2.5"))).transfer.amount == "2.5"
@@ -358,3 +359,22 @@ async def test_a_call_in_flight_finishes_under_the_policy_it_started_with(
         sidecar.stub.CreateInvoice(pb.CreateInvoiceRequest(asset="USDT", amount="5")),
         grpc.StatusCode.PERMISSION_DENIED,
     )
+
+
+async def test_spend_caps_with_idempotency_keys_count_a_transfer_once(
+    running: Any, redis_server: RedisServer, control: EmulatorControl, token: str
+) -> None:
+    sidecar = await running(CAPPED, redis_url=Secret(redis_server.url))
+    stub = sidecar.stub
+    key = (("idempotency-key", uuid.uuid4().hex),)
+    request = pb.TransferRequest(user_id=1, asset="USDT", amount="4")  # spend_id from the key
+    # Performed, then a 500: the sidecar finds the transfer by its derived spend_id.
+    await control.fault(token, method="transfer", kind="commit_then_fail", status=500, count=1)
+    assert (await stub.Transfer(request, metadata=key)).transfer.amount == "4"
+    assert (await stub.Transfer(request, metadata=key)).transfer.amount == "4"  # replayed
+    assert (await stub.Transfer(transfer("6"))).transfer.amount == "6"
+    await refused(
+        stub.Transfer(transfer("0.000000000000000001")), grpc.StatusCode.PERMISSION_DENIED
+    )
+    ledger = await control.ledger(token)
+    assert sum(Decimal(t["amount"]) for t in ledger["transfers"]) == 10

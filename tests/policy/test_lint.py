@@ -354,9 +354,27 @@ def test_a_good_policy_has_no_problems() -> None:
              mode: audit}}
           - {{asset: USDT, max: "300", window: rolling_1h, on_store_error: allow}}
         transfers: {{recipients: [1, 2], require_comment: true}}
-    retries: {{anything: [the, retries, step, checks]}}
+    retries: {{max_attempts: 2, methods: {{GetBalance: {{max_attempts: 4}}}}}}
+    idempotency: {{require_key: mutating, ttl: 24h}}
+    rate_limits: {{anything: [the, rate, limiter, checks]}}
     """
     assert problems(text) == []
+
+
+def test_the_retries_and_idempotency_sections_are_checked() -> None:
+    text = (
+        "version: 1\nretries:\n  methods:\n    GetBalanse: {max_attempts: 2}\n"
+        "idempotency:\n  ttl: 5x\n"
+    )
+    found = [(p[0], p[3], p[4]) for p in problems(text)]
+    assert found == [
+        (4, "retries.methods.GetBalanse", "unknown name 'GetBalanse' (did you mean 'GetBalance'?)"),
+        (
+            6,
+            "idempotency.ttl",
+            "'5x' is not a duration: write seconds, or a number with ms, s, m, h or d",
+        ),
+    ]
 
 
 def test_mode_off_caps_need_no_redis() -> None:

@@ -27,3 +27,19 @@ D = Delivery
 )
 def test_settlement(attempts: int, deliveries: list[Delivery], expected: Settlement) -> None:
     assert settlement(attempts, deliveries) is expected
+
+
+@pytest.mark.parametrize(
+    ("attempts", "deliveries", "final", "expected"),
+    [
+        (0, [], D.DONE, Settlement.RELEASE),  # a replayed answer spends nothing new
+        (1, [D.UNKNOWN], D.DONE, Settlement.COMMIT),  # found by its spend_id afterwards
+        (1, [D.UNKNOWN], D.REJECTED, Settlement.KEEP),  # spend_id taken by another transfer
+        (1, [D.UNKNOWN], None, Settlement.KEEP),
+        (1, [D.REJECTED], D.REJECTED, Settlement.RELEASE),
+    ],
+)
+def test_settlement_with_the_final_outcome(
+    attempts: int, deliveries: list[Delivery], final: Delivery | None, expected: Settlement
+) -> None:
+    assert settlement(attempts, deliveries, final) is expected
