@@ -12,9 +12,10 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Protocol
 
 import grpc
@@ -36,6 +37,7 @@ decisions = logging.getLogger("sidecar.policy.decisions")
 POLICY_TRAILER = "cryptopay-policy"  # short hash of the snapshot the call ran under
 DECISION_TRAILER = "cryptopay-policy-decision"  # id of the logged (would-be) denial
 DENIED = "POLICY_DENIED"
+SETTLE_RETRY_DELAYS = (0.05, 0.25)
 STORE_UNAVAILABLE = "SPEND_STORE_UNAVAILABLE"
 
 
@@ -51,6 +53,7 @@ class _Held:
     cap: SpendCap
     bucket: Bucket
     reservation_id: str
+    owner: str  # this call's id: releases name it, so they never free another call's
     owned: bool  # False: an earlier call with the same spend_id made it (a retry)
 
 
@@ -115,7 +118,8 @@ class PolicyStep:
         # (which the upstream performs at most once) finds the first reservation instead of
         # counting the money twice.
         spend_id = transfer_spend_id(call)
-        prefix = f"spend_id:{spend_id}" if spend_id else uuid.uuid4().hex
+        owner = uuid.uuid4().hex
+        prefix = f"spend_id:{spend_id}" if spend_id else owner
         now = self._clock()
         for cap in caps:
             bucket = bucket_for(self._namespace, who.caller, cap, now)
@@ -124,9 +128,12 @@ class PolicyStep:
                 raise RuntimeError("spend caps without a spend store")  # prevented at load
             try:
                 result = await self._spend.reserve(
-                    bucket, rid, amount, cap.max, force=cap.mode is Mode.AUDIT
+                    bucket, rid, amount, cap.max, force=cap.mode is Mode.AUDIT, owner=owner
                 )
             except StoreUnavailable as exc:
+                # The script may have run and only its answer been lost (a timeout): free what
+                # this call may have reserved, and only that.
+                await _release_all(self._spend, [_Held(cap, bucket, rid, owner, owned=True)])
                 if cap.fail_open:
                     log.warning(
                         "spend store unreachable; the cap lets the call through uncounted "
@@ -159,7 +166,7 @@ class PolicyStep:
                     who.caller,
                     request,
                 )
-            held.append(_Held(cap, bucket, rid, owned=result.status is not Status.DUPLICATE))
+            held.append(_Held(cap, bucket, rid, owner, owned=result.status is not Status.DUPLICATE))
         return held
 
 
@@ -186,7 +193,8 @@ class _SpendDecision:
         await asyncio.shield(self._settle(None if outcome is None else outcome.delivery))
 
     async def _settle(self, final: Delivery | None) -> None:
-        assert self._store is not None
+        store = self._store
+        assert store is not None
         action = settlement(self._call.attempts, self._call.deliveries, final)
         for h in self._held:
             extra = {
@@ -197,13 +205,16 @@ class _SpendDecision:
             }
             try:
                 if action is Settlement.COMMIT:
-                    if not await self._store.commit(h.bucket, h.reservation_id) and h.owned:
+                    done = await _persist(partial(store.commit, h.bucket, h.reservation_id))
+                    if not done and h.owned:
                         log.warning("spend reservation to commit was not found", extra=extra)
                 elif not h.owned:
                     # A retry never frees what the first call reserved: that call settles it.
                     continue
                 elif action is Settlement.RELEASE:
-                    await self._store.release(h.bucket, h.reservation_id)
+                    await _persist(
+                        partial(store.release, h.bucket, h.reservation_id, owner=h.owner)
+                    )
                 else:
                     log.warning(
                         "outcome unknown: spend reservation kept until its window passes",
@@ -217,12 +228,23 @@ class _SpendDecision:
                 )
 
 
+async def _persist(operation: Callable[[], Awaitable[bool]]) -> bool:
+    """Commits and releases are idempotent: try again after a brief store hiccup, so a timeout
+    does not leave a reservation counted until its window passes."""
+    for delay in SETTLE_RETRY_DELAYS:
+        try:
+            return await operation()
+        except StoreUnavailable:
+            await asyncio.sleep(delay)
+    return await operation()
+
+
 async def _release_all(store: SpendStore, held: list[_Held]) -> None:
     for h in held:
         if not h.owned:
             continue
         try:
-            await store.release(h.bucket, h.reservation_id)
+            await _persist(partial(store.release, h.bucket, h.reservation_id, owner=h.owner))
         except StoreUnavailable:
             log.error(
                 "spend store unreachable; a reservation stays until it expires",

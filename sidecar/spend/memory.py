@@ -17,6 +17,7 @@ SWEEP_EVERY = 1000  # operations between sweeps of expired buckets
 class _Entry:
     at_ms: int
     units: int
+    owner: str = ""
     committed: bool = False
 
 
@@ -58,7 +59,14 @@ class MemorySpendStore:
         return state
 
     async def reserve(
-        self, bucket: Bucket, reservation_id: str, amount: Decimal, cap: Decimal, *, force: bool
+        self,
+        bucket: Bucket,
+        reservation_id: str,
+        amount: Decimal,
+        cap: Decimal,
+        *,
+        force: bool,
+        owner: str = "",
     ) -> Reservation:
         now = self._now_ms()
         state = self._state(bucket, now)
@@ -69,7 +77,7 @@ class MemorySpendStore:
         over = after > to_minor(cap)
         if over and not force:
             return Reservation(Status.DENIED, from_minor(state.total))
-        state.entries[reservation_id] = _Entry(now, units)
+        state.entries[reservation_id] = _Entry(now, units, owner)
         state.total = after
         state.expires_at_ms = now + bucket.ttl_ms
         return Reservation(Status.FORCED if over else Status.RESERVED, from_minor(after))
@@ -81,10 +89,10 @@ class MemorySpendStore:
         entry.committed = True
         return True
 
-    async def release(self, bucket: Bucket, reservation_id: str) -> bool:
+    async def release(self, bucket: Bucket, reservation_id: str, *, owner: str = "") -> bool:
         state = self._state(bucket, self._now_ms())
         entry = state.entries.get(reservation_id)
-        if entry is None or entry.committed:
+        if entry is None or entry.committed or (owner and owner != entry.owner):
             return False
         del state.entries[reservation_id]
         state.total -= entry.units

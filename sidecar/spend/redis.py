@@ -4,8 +4,8 @@ and total atomically, with the server's clock.
 Each bucket is two keys with one hash tag, so the script runs unchanged on Redis Cluster:
 
     cryptopay:spend:{<bucket>}:e   sorted set: reservation id -> reservation time (ms)
-    cryptopay:spend:{<bucket>}:a   hash: reservation id -> "r:<units>" (reserved) or "c:<units>"
-                                   (committed); "_total" -> the sum of all entries
+    cryptopay:spend:{<bucket>}:a   hash: reservation id -> "r:<units>:<owner>" (reserved) or
+                                   "c:<units>:<owner>" (committed); "_total" -> the sum
 
 Amounts are decimal strings of minor units (10^-18) added and compared digit-exactly in Lua:
 Redis Lua numbers are doubles, exact only below 2^53, which is 0.009 of a unit at this scale.
@@ -32,6 +32,9 @@ PREFIX = "cryptopay:spend"
 PURGE_LIMIT = 1000  # expired entries dropped per call; the rest on the next calls
 
 SCRIPT = """
+local function parse(v)
+  return string.match(v, '^(%a):(%d+):?(%w*)$')
+end
 local function norm(a)
   a = string.gsub(a, '^0+', '')
   if a == '' then return '0' end
@@ -71,7 +74,7 @@ local function sub(a, b)
 end
 
 local entries, amounts = KEYS[1], KEYS[2]
-local op, id = ARGV[1], ARGV[2]
+local op, id, owner = ARGV[1], ARGV[2], ARGV[8]
 local window_ms, ttl_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -83,7 +86,8 @@ if window_ms > 0 and op ~= 'commit' then
     for _, rid in ipairs(old) do
       local v = redis.call('HGET', amounts, rid)
       if v then
-        total = sub(total, string.sub(v, 3))
+        local _, units = parse(v)
+        total = sub(total, units)
         redis.call('HDEL', amounts, rid)
       end
       redis.call('ZREM', entries, rid)
@@ -102,20 +106,23 @@ if op == 'reserve' then
   local over = cmp(after, norm(cap)) > 0
   if over and force ~= '1' then return {'denied', total} end
   redis.call('ZADD', entries, now, id)
-  redis.call('HSET', amounts, id, 'r:' .. norm(amount), '_total', after)
+  redis.call('HSET', amounts, id, 'r:' .. norm(amount) .. ':' .. owner, '_total', after)
   redis.call('PEXPIRE', entries, ttl_ms)
   redis.call('PEXPIRE', amounts, ttl_ms)
   if over then return {'forced', after} end
   return {'reserved', after}
-elseif op == 'commit' then
+elseif op == 'commit' or op == 'release' then
   local v = redis.call('HGET', amounts, id)
-  if not v or string.sub(v, 1, 1) ~= 'r' then return {'missing', total} end
-  redis.call('HSET', amounts, id, 'c:' .. string.sub(v, 3))
-  return {'done', total}
-elseif op == 'release' then
-  local v = redis.call('HGET', amounts, id)
-  if not v or string.sub(v, 1, 1) ~= 'r' then return {'missing', total} end
-  total = sub(total, string.sub(v, 3))
+  if not v then return {'missing', total} end
+  local state, units, made_by = parse(v)
+  if state ~= 'r' then return {'missing', total} end
+  if op == 'commit' then
+    redis.call('HSET', amounts, id, 'c:' .. units .. ':' .. made_by)
+    return {'done', total}
+  end
+  -- A release that names an owner only frees that owner's reservation.
+  if owner ~= '' and owner ~= made_by then return {'missing', total} end
+  total = sub(total, units)
   redis.call('HDEL', amounts, id)
   redis.call('ZREM', entries, id)
   redis.call('HSET', amounts, '_total', total)
@@ -135,9 +142,11 @@ class RedisSpendStore:
         self._client = client
         self._script = client.register_script(SCRIPT)
 
-    async def _run(self, op: str, bucket: Bucket, rid: str = "", *args: str) -> tuple[str, Decimal]:
+    async def _run(
+        self, op: str, bucket: Bucket, rid: str = "", *args: str, owner: str = ""
+    ) -> tuple[str, Decimal]:
         amount, cap, force = (*args, "0", "0", "0")[:3]
-        argv = [op, rid, amount, cap, str(bucket.window_ms), str(bucket.ttl_ms), force]
+        argv = [op, rid, amount, cap, str(bucket.window_ms), str(bucket.ttl_ms), force, owner]
         try:
             reply: Any = await self._script(keys=keys(bucket), args=argv)
         except (RedisError, OSError) as exc:
@@ -146,8 +155,16 @@ class RedisSpendStore:
         return status, from_minor(int(total))
 
     async def reserve(
-        self, bucket: Bucket, reservation_id: str, amount: Decimal, cap: Decimal, *, force: bool
+        self,
+        bucket: Bucket,
+        reservation_id: str,
+        amount: Decimal,
+        cap: Decimal,
+        *,
+        force: bool,
+        owner: str = "",
     ) -> Reservation:
+        _check_owner(owner)
         status, total = await self._run(
             "reserve",
             bucket,
@@ -155,6 +172,7 @@ class RedisSpendStore:
             str(to_minor(amount)),
             str(to_minor(cap)),
             "1" if force else "0",
+            owner=owner,
         )
         return Reservation(Status(status), total)
 
@@ -162,8 +180,9 @@ class RedisSpendStore:
         status, _ = await self._run("commit", bucket, reservation_id)
         return status == "done"
 
-    async def release(self, bucket: Bucket, reservation_id: str) -> bool:
-        status, _ = await self._run("release", bucket, reservation_id)
+    async def release(self, bucket: Bucket, reservation_id: str, *, owner: str = "") -> bool:
+        _check_owner(owner)
+        status, _ = await self._run("release", bucket, reservation_id, owner=owner)
         return status == "done"
 
     async def total(self, bucket: Bucket) -> Decimal:
@@ -172,6 +191,11 @@ class RedisSpendStore:
 
     async def close(self) -> None:
         """The client belongs to the process (other steps share it); its owner closes it."""
+
+
+def _check_owner(owner: str) -> None:
+    if not owner.isalnum() and owner:
+        raise ValueError("a reservation owner is letters and digits")
 
 
 def _text(value: Any) -> str:

@@ -93,15 +93,25 @@ class Reservation:
 
 class SpendStore(Protocol):
     async def reserve(
-        self, bucket: Bucket, reservation_id: str, amount: Decimal, cap: Decimal, *, force: bool
+        self,
+        bucket: Bucket,
+        reservation_id: str,
+        amount: Decimal,
+        cap: Decimal,
+        *,
+        force: bool,
+        owner: str = "",
     ) -> Reservation:
-        """Atomically: if total + amount <= cap (or force), records the reservation."""
+        """Atomically: if total + amount <= cap (or force), records the reservation, made by
+        `owner` (letters and digits: who may release it by name, see release)."""
 
     async def commit(self, bucket: Bucket, reservation_id: str) -> bool:
         """Marks a reservation spent; False if it is unknown (expired) or already committed."""
 
-    async def release(self, bucket: Bucket, reservation_id: str) -> bool:
-        """Frees a reservation that was not committed; False if unknown or committed."""
+    async def release(self, bucket: Bucket, reservation_id: str, *, owner: str = "") -> bool:
+        """Frees a reservation that was not committed; False if unknown or committed. With an
+        owner, only a reservation that owner made (to clean up after a reserve whose answer was
+        lost, without freeing another call's reservation of the same id)."""
 
     async def total(self, bucket: Bucket) -> Decimal:
         """Spent + reserved in the bucket's current window."""

@@ -126,7 +126,7 @@ async def test_three_sidecars_never_spend_past_a_shared_cap(
     )
     ports = [fleet.start(*args, token=token) for _ in range(3)]
     for port, proc in zip(ports, fleet.procs, strict=True):
-        await asyncio.to_thread(wait_serving, port, proc)
+        await asyncio.to_thread(wait_serving, port, proc, 90.0)
     stubs = []
     for port in ports:
         channels.append(grpc.aio.insecure_channel(f"127.0.0.1:{port}"))
@@ -184,7 +184,7 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_last_good_policy(
     args = ("--upstream", emulator.base_url, "--policy", str(policy), "--policy-poll-interval", "0")
     port = fleet.start(*args, token=token, http_port=http_port)
     proc = fleet.procs[0]
-    await asyncio.to_thread(wait_serving, port, proc)
+    await asyncio.to_thread(wait_serving, port, proc, 90.0)
 
     async def status() -> dict[str, object]:
         async with http_session.get(f"http://127.0.0.1:{http_port}/policy") as response:

@@ -6,12 +6,11 @@ import asyncio
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
-from sidecar.redis_connection import connect
+from sidecar.redis_connection import Redis, connect
 from sidecar.secrets import Secret
 from sidecar.spend.memory import MemorySpendStore
 from sidecar.spend.redis import RedisSpendStore, keys
@@ -30,15 +29,9 @@ D = Decimal
 DAY_MS = 86_400_000
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[SpendStore]:
-    if request.param == "memory":
-        yield MemorySpendStore()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    client = connect(Secret(server.url))
-    yield RedisSpendStore(client)
-    await client.aclose()
+@pytest.fixture
+def store(backend: Redis | None) -> SpendStore:
+    return MemorySpendStore() if backend is None else RedisSpendStore(backend)
 
 
 def bucket(window_ms: int = DAY_MS, ttl_ms: int = DAY_MS + 3_600_000) -> Bucket:
@@ -92,6 +85,15 @@ async def test_commit_keeps_the_amount_and_release_frees_it(store: SpendStore) -
     assert await store.total(b) == D("30")
     full = await store.reserve(b, "rest", D("70"), D("100"), force=False)
     assert full.status is Status.RESERVED and full.total == D("100")
+
+
+async def test_a_release_that_names_an_owner_frees_only_its_own(store: SpendStore) -> None:
+    b = bucket()
+    await store.reserve(b, "spend_id:x:0", D("30"), D("100"), force=False, owner="first")
+    assert await store.release(b, "spend_id:x:0", owner="retry") is False
+    assert await store.total(b) == D("30")
+    assert await store.release(b, "spend_id:x:0", owner="first") is True
+    assert await store.total(b) == D(0)
 
 
 async def test_unknown_reservations(store: SpendStore) -> None:
