@@ -160,3 +160,29 @@ def test_hash_key_reads_stdin() -> None:
         check=True,
     )
     assert done.stdout == key_digest("my key") + "\n"
+
+
+def _inline_policies(value: object) -> list[str]:
+    """Policy files written inline in Helm values (`policy.inline.<file>: <YAML text>`)."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        inline = (
+            value.get("policy", {}).get("inline") if isinstance(value.get("policy"), dict) else None
+        )
+        if isinstance(inline, dict):
+            found.extend(text for text in inline.values() if isinstance(text, str))
+        for child in value.values():
+            found.extend(_inline_policies(child))
+    return found
+
+
+HELM_VALUES = sorted(p for p in (REPO / "helm").rglob("*.yaml") if "templates" not in p.parts)
+
+
+@pytest.mark.parametrize("values", HELM_VALUES, ids=lambda p: str(p.relative_to(REPO)))
+def test_policies_in_helm_examples_lint_clean(values: Path, tmp_path: Path) -> None:
+    for i, text in enumerate(_inline_policies(yaml.safe_load(values.read_text()))):
+        path = tmp_path / f"{i}.yaml"
+        path.write_text(text)
+        code, out = run("lint", "--redis", str(path))
+        assert code == 0, out
