@@ -1,7 +1,9 @@
 """Structured logging: one JSON object per line (or a readable line for local use).
 
 A redaction filter removes registered secrets from every record, as a second line of defence:
-secrets are already wrapped in Secret and never formatted into messages on purpose.
+secrets are already wrapped in Secret and never formatted into messages on purpose. Every line
+written inside a traced operation carries its `trace_id` and `span_id`, so a log line leads to
+its trace and back.
 """
 
 from __future__ import annotations
@@ -10,39 +12,46 @@ import json
 import logging
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
+
+from opentelemetry import trace
+
+from sidecar import secrets
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
 class _Redactor(logging.Filter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
+        if secrets.registered():
             message = record.getMessage()
-            redacted = message
-            for secret in self.secrets:
-                redacted = redacted.replace(secret, "***")
+            redacted = secrets.scrub(message)
             if redacted != message:
                 record.msg, record.args = redacted, None
             for key, value in list(record.__dict__.items()):
                 if key not in _RESERVED and isinstance(value, str):
-                    for secret in self.secrets:
-                        value = value.replace(secret, "***")
-                    record.__dict__[key] = value
+                    record.__dict__[key] = secrets.scrub(value)
+        return True
+
+
+class _TraceContext(logging.Filter):
+    """Stamps the current trace and span ids on the record (when there is a valid span)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        if context.is_valid and not hasattr(record, "trace_id"):
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
         return True
 
 
 _redactor = _Redactor()
+_trace_context = _TraceContext()
 
 
 def redact(secret: str) -> None:
-    """Registers a secret that must never appear in a log line."""
-    if len(secret) >= 4:
-        _redactor.secrets.add(secret)
+    """Registers a secret that must never appear in a log line, span or metric."""
+    secrets.register(secret)
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -63,7 +72,8 @@ class JsonFormatter(logging.Formatter):
         entry.update(_extras(record))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # Scrubbing the finished line also covers exception texts and tracebacks.
+        return secrets.scrub(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 class TextFormatter(logging.Formatter):
@@ -77,15 +87,23 @@ class TextFormatter(logging.Formatter):
             line += f"  {extras}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return secrets.scrub(line)
+
+
+def handler(stream: TextIO | None = None, fmt: str = "json") -> logging.Handler:
+    """A handler that writes redacted, trace-stamped lines in the given format."""
+    out = logging.StreamHandler(stream or sys.stderr)
+    out.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    out.addFilter(_trace_context)
+    out.addFilter(_redactor)
+    return out
 
 
 def configure(level: str = "info", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    handler.addFilter(_redactor)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler(sys.stderr, fmt)]
     root.setLevel(level.upper())
     # aiohttp's access log and grpc's internals are noisy at info.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # grpc logs a line per event-loop handoff at debug.
+    logging.getLogger("grpc._cython.cygrpc").setLevel(logging.INFO)

@@ -36,3 +36,28 @@ class Secret:
 
     def __bool__(self) -> bool:
         return bool(self._value)
+
+
+# Every secret value the process knows (the API token, caller keys, Redis passwords). Logs,
+# exported spans and /metrics are scrubbed of them as a second line of defence: secrets are
+# already kept out of messages and attributes on purpose.
+_registered: frozenset[str] = frozenset()
+
+
+def register(value: str) -> None:
+    """Marks a value as secret: it is replaced by *** wherever telemetry could show it."""
+    global _registered
+    if len(value) >= 4:
+        _registered = _registered | {value}
+
+
+def registered() -> frozenset[str]:
+    return _registered
+
+
+def scrub(text: str) -> str:
+    """The text with every registered secret replaced by ***."""
+    for secret in _registered:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text

@@ -5,6 +5,9 @@ emulator."""
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import logging
 import os
 import shutil
 import subprocess
@@ -17,13 +20,18 @@ from typing import Any
 import aiohttp
 import grpc
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client.parser import text_string_to_metric_families
 
+from sidecar import logs
 from sidecar.config import Settings
 from sidecar.emulator.config import EmulatorConfig
 from sidecar.emulator.runner import RunningEmulator, start_emulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.secrets import Secret
 from sidecar.server import Sidecar
+from sidecar.telemetry import tracing
 from tests.helpers import free_port, new_token
 
 
@@ -219,3 +227,104 @@ def redis_server() -> Iterator[RedisServer]:
     yield server
     server.stop()
     shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- telemetry -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SpanRecorder:
+    """Spans as exported (redacted, like every real exporter) and as recorded (raw)."""
+
+    exported: InMemorySpanExporter
+    raw: InMemorySpanExporter
+
+    def finished(self) -> list[ReadableSpan]:
+        return list(self.exported.get_finished_spans())
+
+    def named(self, name: str) -> list[ReadableSpan]:
+        return [s for s in self.finished() if s.name == name]
+
+    async def ended(self, name: str, count: int = 1) -> list[ReadableSpan]:
+        """Waits for `count` spans named `name` (a server span ends just after its answer)."""
+        for _ in range(1000):
+            if len(self.named(name)) >= count:
+                break
+            await asyncio.sleep(0.01)
+        return self.named(name)
+
+    def children(self, parent: ReadableSpan) -> list[ReadableSpan]:
+        """Direct children of `parent`, in start order."""
+        found = [
+            s
+            for s in self.finished()
+            if s.parent is not None and s.parent.span_id == parent.context.span_id
+        ]
+        return sorted(found, key=lambda s: s.start_time or 0)
+
+    def clear(self) -> None:
+        self.exported.clear()
+        self.raw.clear()
+
+
+@pytest.fixture(scope="session")
+def _span_exporters() -> tuple[InMemorySpanExporter, InMemorySpanExporter]:
+    # The process has one tracer provider; the exporters are added to it once.
+    exported, raw = InMemorySpanExporter(), InMemorySpanExporter()
+    tracing.add_exporter(exported, batch=False)
+    tracing.add_exporter(raw, batch=False, redact=False)
+    return exported, raw
+
+
+@pytest.fixture
+def spans(_span_exporters: tuple[InMemorySpanExporter, InMemorySpanExporter]) -> SpanRecorder:
+    """The spans finished during the test."""
+    recorder = SpanRecorder(*_span_exporters)
+    recorder.clear()
+    return recorder
+
+
+@dataclass
+class LogCapture:
+    stream: io.StringIO
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.stream.getvalue().splitlines() if line]
+
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+
+@pytest.fixture
+def captured_logs() -> Iterator[LogCapture]:
+    """Every log line of the process during the test, as the sidecar writes them (JSON)."""
+    stream = io.StringIO()
+    handler = logs.handler(stream, "json")
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield LogCapture(stream)
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+async def scrape(session: aiohttp.ClientSession, http_port: int) -> Samples:
+    """GET /metrics, as {(sample name, labels): value}."""
+    async with session.get(f"http://127.0.0.1:{http_port}/metrics") as response:
+        assert response.status == 200
+        text = await response.text()
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def sample(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)

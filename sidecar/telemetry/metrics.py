@@ -1,0 +1,312 @@
+"""Prometheus metrics: every metric of the sidecar, in one registry, in this one file.
+
+Features report through the small functions below (never through the metric objects), so
+names, labels and label values stay consistent and documented in docs/observability.md.
+Label values come from closed sets or from the sidecar's own names (methods, rules, buckets,
+error names): never from caller input, so cardinality stays bounded and nothing secret can
+end up in a label.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import grpc
+from aiohttp import web
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    Info,
+)
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.gc_collector import GCCollector
+from prometheus_client.platform_collector import PlatformCollector
+from prometheus_client.process_collector import ProcessCollector
+
+from sidecar import __version__, secrets
+
+PREFIX = "cryptopay_sidecar"
+METRICS_PATH = "/metrics"
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+PlatformCollector(registry=REGISTRY)
+GCCollector(registry=REGISTRY)
+
+# From 1 ms (a replayed answer) to the longest upstream call worth waiting for.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+WAIT_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+BUILD = Info(f"{PREFIX}_build", "Version of the running sidecar.", registry=REGISTRY)
+BUILD.info({"version": __version__})
+
+# --- RPCs -----------------------------------------------------------------------------------------
+RPCS = Counter(
+    f"{PREFIX}_rpcs",
+    "Finished RPCs of the Crypto Pay service, by method and gRPC status code.",
+    ["method", "code"],
+    registry=REGISTRY,
+)
+RPC_SECONDS = Histogram(
+    f"{PREFIX}_rpc_duration_seconds",
+    "Time from receiving an RPC to answering it, by method.",
+    ["method"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+RPCS_IN_FLIGHT = Gauge(
+    f"{PREFIX}_rpcs_in_flight",
+    "RPCs being handled now, by method.",
+    ["method"],
+    registry=REGISTRY,
+)
+
+# --- upstream -------------------------------------------------------------------------------------
+UPSTREAM_ATTEMPTS = Counter(
+    f"{PREFIX}_upstream_attempts",
+    "HTTP attempts to the Crypto Pay API, by API method and HTTP status "
+    "(or connect / timeout / disconnect when no answer came).",
+    ["method", "status"],
+    registry=REGISTRY,
+)
+UPSTREAM_SECONDS = Histogram(
+    f"{PREFIX}_upstream_attempt_duration_seconds",
+    "Duration of one HTTP attempt to the Crypto Pay API, by API method.",
+    ["method"],
+    buckets=LATENCY_BUCKETS,
+    registry=REGISTRY,
+)
+RETRIES = Counter(
+    f"{PREFIX}_retries",
+    "Upstream attempts beyond the first, by API method and what the previous attempt got.",
+    ["method", "reason"],
+    registry=REGISTRY,
+)
+RETRIES_STOPPED = Counter(
+    f"{PREFIX}_retries_stopped",
+    "Calls whose retryable failure was not retried, by API method and why.",
+    ["method", "reason"],
+    registry=REGISTRY,
+)
+
+# --- rate limiting --------------------------------------------------------------------------------
+RATELIMIT = Counter(
+    f"{PREFIX}_ratelimit_decisions",
+    "Rate-limit decisions, by bucket and result (admitted at once, waited, refused).",
+    ["bucket", "result"],
+    registry=REGISTRY,
+)
+RATELIMIT_WAIT = Histogram(
+    f"{PREFIX}_ratelimit_wait_seconds",
+    "Time calls waited for rate-limit capacity, by bucket (only calls that waited).",
+    ["bucket"],
+    buckets=WAIT_BUCKETS,
+    registry=REGISTRY,
+)
+
+# --- idempotency ----------------------------------------------------------------------------------
+IDEMPOTENCY = Counter(
+    f"{PREFIX}_idempotency",
+    "Idempotency-key lookups, by RPC and result.",
+    ["method", "result"],
+    registry=REGISTRY,
+)
+
+# --- policy ---------------------------------------------------------------------------------------
+POLICY_DECISIONS = Counter(
+    f"{PREFIX}_policy_decisions",
+    "Policy decisions, by rule, mode (enforce, audit) and result (allow, deny, would_deny).",
+    ["rule", "mode", "result"],
+    registry=REGISTRY,
+)
+POLICY = Info(
+    f"{PREFIX}_policy",
+    "The active policy: content hash and where it was loaded from.",
+    registry=REGISTRY,
+)
+POLICY_LOADS = Counter(
+    f"{PREFIX}_policy_loads",
+    "Policy (re)loads, by result (ok, error: the previous policy stays active).",
+    ["result"],
+    registry=REGISTRY,
+)
+
+# --- webhooks -------------------------------------------------------------------------------------
+WEBHOOKS_RECEIVED = Counter(
+    f"{PREFIX}_webhooks_received",
+    "Verified webhook updates received from Crypto Pay, by update type.",
+    ["update_type"],
+    registry=REGISTRY,
+)
+WEBHOOKS_REJECTED = Counter(
+    f"{PREFIX}_webhooks_rejected",
+    "Webhook requests refused, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+WEBHOOKS_PUBLISHED = Counter(
+    f"{PREFIX}_webhooks_published",
+    "Webhook updates published to the event stream, by update type.",
+    ["update_type"],
+    registry=REGISTRY,
+)
+WEBHOOKS_DELIVERED = Counter(
+    f"{PREFIX}_webhooks_delivered",
+    "Webhook updates delivered to subscribers, by update type.",
+    ["update_type"],
+    registry=REGISTRY,
+)
+SUBSCRIBERS = Gauge(
+    f"{PREFIX}_webhook_subscribers",
+    "Subscribers currently connected to the webhook stream.",
+    registry=REGISTRY,
+)
+
+# --- health ---------------------------------------------------------------------------------------
+DEPENDENCY_UP = Gauge(
+    f"{PREFIX}_dependency_up",
+    "1 when a dependency (redis...) is healthy, 0 when not.",
+    ["dependency"],
+    registry=REGISTRY,
+)
+READY = Gauge(
+    f"{PREFIX}_ready",
+    "1 when the sidecar reports SERVING, 0 when not (starting, draining, a dependency down).",
+    registry=REGISTRY,
+)
+TRACE_CONTEXTS = Counter(
+    f"{PREFIX}_trace_context_lookups",
+    "Lookups of an invoice's creation trace (for webhook span links), by result.",
+    ["result"],
+    registry=REGISTRY,
+)
+
+RateLimitResult = Literal["admitted", "waited", "refused"]
+IdempotencyResult = Literal["new", "replayed", "in_progress", "conflict", "unavailable"]
+PolicyMode = Literal["enforce", "audit"]
+PolicyResult = Literal["allow", "deny", "would_deny"]
+LookupResult = Literal["found", "missing", "error"]
+
+
+# The children of the metrics every RPC touches, by label values: labels() validates and locks
+# on each call, which the request path need not pay every time.
+_children: dict[tuple[object, ...], Any] = {}
+
+
+def _child(metric: Any, *values: str) -> Any:
+    key = (metric, *values)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*values)
+    return child
+
+
+def rpc_started(method: str) -> None:
+    _child(RPCS_IN_FLIGHT, method).inc()
+
+
+def rpc_finished(method: str, code: grpc.StatusCode | str, seconds: float) -> None:
+    """One RPC answered (call rpc_started first)."""
+    name = code.name if isinstance(code, grpc.StatusCode) else code
+    _child(RPCS, method, name).inc()
+    _child(RPC_SECONDS, method).observe(seconds)
+    _child(RPCS_IN_FLIGHT, method).dec()
+
+
+def upstream_attempt(method: str, status: int | str, seconds: float) -> None:
+    """One HTTP attempt to the API: `status` is the HTTP status or connect/timeout/disconnect."""
+    _child(UPSTREAM_ATTEMPTS, method, str(status)).inc()
+    _child(UPSTREAM_SECONDS, method).observe(seconds)
+
+
+def retry(method: str, reason: str) -> None:
+    """An attempt beyond the first; `reason` is the previous attempt's error name."""
+    RETRIES.labels(method, reason).inc()
+
+
+def retry_stopped(method: str, reason: str) -> None:
+    """A retryable failure was answered without retrying (budget, deadline, attempts, unsafe)."""
+    RETRIES_STOPPED.labels(method, reason).inc()
+
+
+def ratelimit(bucket: str, result: RateLimitResult, wait_seconds: float = 0.0) -> None:
+    RATELIMIT.labels(bucket, result).inc()
+    if result == "waited":
+        RATELIMIT_WAIT.labels(bucket).observe(wait_seconds)
+
+
+def idempotency(method: str, result: IdempotencyResult) -> None:
+    IDEMPOTENCY.labels(method, result).inc()
+
+
+def policy_decision(rule: str, mode: PolicyMode, result: PolicyResult) -> None:
+    POLICY_DECISIONS.labels(rule, mode, result).inc()
+
+
+def policy_loaded(sha256: str, source: str) -> None:
+    """A policy became active (its hash identifies it across replicas)."""
+    POLICY.info({"sha256": sha256, "source": source})
+    POLICY_LOADS.labels("ok").inc()
+
+
+def policy_load_failed() -> None:
+    POLICY_LOADS.labels("error").inc()
+
+
+def webhook_received(update_type: str) -> None:
+    WEBHOOKS_RECEIVED.labels(update_type).inc()
+
+
+def webhook_rejected(reason: str) -> None:
+    WEBHOOKS_REJECTED.labels(reason).inc()
+
+
+def webhook_published(update_type: str) -> None:
+    WEBHOOKS_PUBLISHED.labels(update_type).inc()
+
+
+def webhook_delivered(update_type: str) -> None:
+    WEBHOOKS_DELIVERED.labels(update_type).inc()
+
+
+def webhook_subscribers(count: int) -> None:
+    SUBSCRIBERS.set(count)
+
+
+def dependency(name: str, ok: bool) -> None:
+    DEPENDENCY_UP.labels(name).set(1 if ok else 0)
+
+
+def ready(ok: bool) -> None:
+    READY.set(1 if ok else 0)
+
+
+def trace_context_lookup(result: LookupResult) -> None:
+    TRACE_CONTEXTS.labels(result).inc()
+
+
+# --- exposition -----------------------------------------------------------------------------------
+
+
+def render(accept: str | None = None) -> tuple[bytes, str]:
+    """The registry in the text format the scraper asked for (Prometheus or OpenMetrics)."""
+    encoder, content_type = choose_encoder(accept or "")
+    text = encoder(REGISTRY)
+    if secrets.registered():
+        text = secrets.scrub(text.decode()).encode()
+    return text, content_type
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body, content_type = render(request.headers.get("Accept"))
+    response = web.Response(body=body)
+    # aiohttp refuses a content_type argument that carries parameters.
+    response.headers["Content-Type"] = content_type
+    return response
+
+
+def add_routes(app: web.Application) -> None:
+    """Serves GET /metrics on the sidecar's HTTP port."""
+    app.router.add_get(METRICS_PATH, _metrics)
