@@ -39,6 +39,7 @@ from sidecar.idempotency.transitions import (
 )
 from sidecar.methods import Effect
 from sidecar.outcome import Delivery, Outcome
+from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -100,10 +101,13 @@ class IdempotencyStep:
                 return await self._without_store(call, execute, exc)
             action = on_claim(claim, digest, spec.effect)
             if action is Action.EXECUTE:
+                _report(call, "new")
                 return await self._execute(call, execute, name, owner, config)
             if action is Action.REPLAY:
+                _report(call, "replayed")
                 return _replayed(call, codec.decode(spec, claim.payload))
             if action is Action.REUSED:
+                _report(call, "conflict")
                 raise refusal(
                     grpc.StatusCode.INVALID_ARGUMENT,
                     "IDEMPOTENCY_KEY_REUSED",
@@ -112,6 +116,7 @@ class IdempotencyStep:
                     metadata={"rpc": spec.rpc},
                 )
             if action is Action.IN_USE:
+                _report(call, "in_progress")
                 raise refusal(
                     grpc.StatusCode.ABORTED,
                     "IDEMPOTENCY_KEY_IN_USE",
@@ -128,8 +133,10 @@ class IdempotencyStep:
                     if await self._store.complete(
                         name, claim.owner, codec.encode(unknown), config.ttl
                     ):
+                        _report(call, "replayed")
                         return _replayed(call, unknown)
                 elif await self._store.take_over(name, claim.owner, owner, lease):
+                    _report(call, "new")
                     return await self._execute(call, execute, name, owner, config)
             except _STORE_ERRORS as exc:
                 return await self._without_store(call, execute, exc)
@@ -183,6 +190,7 @@ class IdempotencyStep:
             )
 
     async def _without_store(self, call: Call, execute: Execute, exc: BaseException) -> Outcome:
+        _report(call, "unavailable")
         if call.spec.effect is Effect.TRANSFER and call.params.get("spend_id"):
             # The upstream deduplicates by spend_id: safe even without the sidecar's record.
             log.warning(
@@ -202,6 +210,11 @@ class IdempotencyStep:
             retry_after=1.0,
             metadata={"rpc": call.spec.rpc},
         ) from None
+
+
+def _report(call: Call, result: metrics.IdempotencyResult) -> None:
+    metrics.idempotency(call.spec.rpc, result)
+    tracing.annotate({tracing.IDEMPOTENCY_RESULT: result})
 
 
 def _lease(call: Call, config: IdempotencyConfig) -> float:

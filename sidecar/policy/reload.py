@@ -27,6 +27,7 @@ from sidecar.policy.lint import LintContext, errors, lint
 from sidecar.policy.loader import policy_files, read
 from sidecar.policy.model import PolicySnapshot
 from sidecar.policy.problems import LintError
+from sidecar.telemetry import metrics
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class PolicyHolder:
         self.last_error: str | None = None  # why the last reload was refused
         global _active
         _active = self
+        metrics.policy_loaded(initial.hash, initial.source)
 
     @property
     def current(self) -> PolicySnapshot:
@@ -65,6 +67,7 @@ class PolicyHolder:
 
     def swap(self, snapshot: PolicySnapshot) -> PolicySnapshot:
         previous, self._current = self._current, snapshot
+        metrics.policy_loaded(snapshot.hash, snapshot.source)
         return previous
 
 
@@ -186,6 +189,7 @@ class PolicyWatcher:
             if result.snapshot is None:
                 active = self._holder.current
                 self._holder.last_error = "; ".join(str(p) for p in result.errors[:20])
+                metrics.policy_load_failed()
                 log.error(
                     "policy rejected; the previous policy stays active",
                     extra={

@@ -30,6 +30,7 @@ from sidecar.policy.model import Mode, PolicySnapshot, SpendCap
 from sidecar.spend.settlement import Settlement, settlement
 from sidecar.spend.store import EXACT, Bucket, SpendStore, Status, StoreUnavailable, plain
 from sidecar.spend.window import bucket_for
+from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
 decisions = logging.getLogger("sidecar.policy.decisions")
@@ -75,6 +76,7 @@ class PolicyStep:
         call.policy = policy
         call.trailing.append((POLICY_TRAILER, policy.short_hash))
         if policy.permissive:
+            _allowed(None)
             return ALLOWED
         audit = _Audit(call, policy)
         who = identify(policy, call.metadata)
@@ -98,8 +100,10 @@ class PolicyStep:
         if denial is not None:
             raise _denied(policy, denial, who, audit.record(denial, who.caller, request))
         if not evaluation.caps or request.amount is None:
+            _allowed(audit)
             return ALLOWED
         held = await self._reserve(call, policy, who, evaluation.caps, request, audit)
+        _allowed(audit)
         return _SpendDecision(self._spend, held, call) if held else ALLOWED
 
     async def _reserve(
@@ -265,6 +269,10 @@ class _Audit:
             self.decision_id = uuid.uuid4().hex[:20]
             self._call.trailing.append((DECISION_TRAILER, self.decision_id))
         enforced = finding.mode is Mode.ENFORCE
+        mode: metrics.PolicyMode = "enforce" if enforced else "audit"
+        result: metrics.PolicyResult = "deny" if enforced else "would_deny"
+        metrics.policy_decision(finding.rule, mode, result)
+        tracing.policy_decided(finding.rule, mode, result)
         extra: dict[str, object] = {
             "decision_id": self.decision_id,
             "decision": "deny" if enforced else "audit",
@@ -284,6 +292,15 @@ class _Audit:
             extra=extra,
         )
         return self.decision_id
+
+
+ALLOW_RULE = "*"  # allowed calls are counted under this rule name
+
+
+def _allowed(audit: _Audit | None) -> None:
+    metrics.policy_decision(ALLOW_RULE, "enforce", "allow")
+    if audit is None or audit.decision_id is None:  # a would-be denial says more on the span
+        tracing.policy_decided(ALLOW_RULE, "enforce", "allow")
 
 
 def _identity_finding(refused: Refusal, mode: Mode) -> Finding:

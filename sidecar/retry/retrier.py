@@ -20,8 +20,9 @@ from sidecar.methods import BY_RPC, Effect, MethodSpec
 from sidecar.outcome import Delivery, Outcome
 from sidecar.retry import reconcile
 from sidecar.retry.budget import MemoryRetryBudget, RetryBudget
-from sidecar.retry.policy import decide
+from sidecar.retry.policy import Stop, decide
 from sidecar.retry.settings import RetriesConfig, parse
+from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ class Retrier:
                 draw=self._draw(),
             )
             if not decision.retry:
+                if decision.stop not in (None, Stop.DONE, Stop.NOT_RETRYABLE):
+                    metrics.retry_stopped(call.spec.api, decision.stop.value)
                 if made > 1 or outcome.delivery is not Delivery.DONE:
                     log.debug(
                         "retries: final outcome",
@@ -85,6 +88,7 @@ class Retrier:
                     )
                 return outcome
             if not await self._budget.try_spend(config.budget):
+                metrics.retry_stopped(call.spec.api, "budget")
                 self._budget_refused += 1
                 now = time.monotonic()
                 if now - self._budget_logged >= BUDGET_LOG_INTERVAL:
@@ -99,11 +103,13 @@ class Retrier:
                     self._budget_logged, self._budget_refused = now, 0
                 return outcome
             unknown_before = unknown_before or outcome.delivery is Delivery.UNKNOWN
-            await self._sleep(decision.delay)
+            with tracing.span("retry backoff", {tracing.RETRY_DELAY: decision.delay}):
+                await self._sleep(decision.delay)
             try:
                 outcome = await attempt()
             except RpcError:
                 # Refused before sending (rate limit, deadline): the last answer stands.
+                metrics.retry_stopped(call.spec.api, "refused")
                 return outcome
             made += 1
 
