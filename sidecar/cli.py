@@ -57,6 +57,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"cryptopay-sidecar: {exc}", file=sys.stderr)
             return 2
         logs.configure(settings.log_level, settings.log_format)
+        from sidecar.telemetry import tracing
+
+        try:
+            tracing.setup()  # reads OTEL_*: a wrong value stops the start, clearly
+        except ConfigError as exc:
+            print(f"cryptopay-sidecar: {exc}", file=sys.stderr)
+            return 2
         from sidecar.server import serve
 
         try:

@@ -39,8 +39,12 @@ class Settings:
     log_level: str = "info"
     log_format: str = "json"
     grace_seconds: float = 10.0
+    # Seconds between reporting NOT_SERVING on SIGTERM and refusing new calls, so load
+    # balancers and kube-proxy stop routing here first.
+    shutdown_delay: float = 0.0
     request_timeout: float = 30.0
     max_concurrent_rpcs: int = 1000
+    redis_probe_interval: float = 1.0
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -102,15 +106,29 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--log-level",
         default=_env("LOG_LEVEL", "info"),
         choices=["debug", "info", "warning", "error"],
+        help="debug adds a line per RPC and per refused upstream parameter "
+        "(default %(default)s; env CRYPTOPAY_SIDECAR_LOG_LEVEL)",
     )
     parser.add_argument(
-        "--log-format", default=_env("LOG_FORMAT", "json"), choices=["json", "text"]
+        "--log-format",
+        default=_env("LOG_FORMAT", "json"),
+        choices=["json", "text"],
+        help="json: one object per line, with trace_id and span_id; text: readable, for local "
+        "use (default %(default)s; env CRYPTOPAY_SIDECAR_LOG_FORMAT)",
     )
     parser.add_argument(
         "--grace",
         type=float,
         default=float(_env("GRACE_SECONDS", "10") or 10),
         help="seconds to finish in-flight calls on SIGTERM (default %(default)s)",
+    )
+    parser.add_argument(
+        "--shutdown-delay",
+        type=float,
+        default=float(_env("SHUTDOWN_DELAY_SECONDS", "0") or 0),
+        help="seconds to keep serving after SIGTERM while reporting NOT_SERVING, before "
+        "refusing new calls, for load balancers that follow health checks (default "
+        "%(default)s; env CRYPTOPAY_SIDECAR_SHUTDOWN_DELAY_SECONDS)",
     )
     parser.add_argument(
         "--request-timeout",
@@ -154,6 +172,8 @@ def read_token(token_file: str | None) -> Secret:
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     http_listen = None if args.http_listen in ("", "off", "none") else args.http_listen
+    if args.shutdown_delay < 0 or args.grace < 0:
+        raise ConfigError("--shutdown-delay and --grace must be 0 or more seconds")
     redis_url = args.redis_url or _env("REDIS_URL")
     if args.demo:
         token = Secret(DEMO_TOKEN)
@@ -174,6 +194,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         log_level=args.log_level,
         log_format=args.log_format,
         grace_seconds=args.grace,
+        shutdown_delay=args.shutdown_delay,
         request_timeout=args.request_timeout,
     )
 

@@ -1,5 +1,9 @@
-"""The sidecar's HTTP side (aiohttp.web in the gRPC event loop): probes, and later webhooks
-and /metrics. Routes are added by the components that own them."""
+"""The sidecar's HTTP side (aiohttp.web in the gRPC event loop): probes, /metrics, and later
+webhooks. Routes are added by the components that own them (e.g. metrics.add_routes(app)).
+
+/healthz is liveness: 200 while the process can answer at all (a restart would not fix a lost
+dependency), with the readiness reason for information. /readyz is readiness: 503 with the
+reason whenever the gRPC health service says NOT_SERVING."""
 
 from __future__ import annotations
 
@@ -14,7 +18,8 @@ def create_app(readiness: ReadinessCheck) -> web.Application:
     app = web.Application(client_max_size=1024 * 1024)
 
     async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        ready, reason = readiness()
+        return web.json_response({"status": "ok", "ready": ready, "reason": reason})
 
     async def readyz(_request: web.Request) -> web.Response:
         ready, reason = readiness()

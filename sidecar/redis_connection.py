@@ -18,7 +18,9 @@ import redis.asyncio as redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.asyncio.sentinel import Sentinel
 
+from sidecar import secrets
 from sidecar.secrets import Secret
+from sidecar.telemetry import tracing
 
 Redis = redis.Redis | RedisCluster
 
@@ -35,10 +37,24 @@ def _hosts(netloc: str, default_port: int) -> list[tuple[str, int]]:
     return hosts
 
 
-def connect(url: Secret, **options: Any) -> Redis:
-    """A client for the URL; nothing is sent until the first command."""
+def connect(url: Secret, *, traced: bool = True, **options: Any) -> Redis:
+    """A client for the URL; nothing is sent until the first command.
+
+    Every command gets a client span (arguments are never recorded); `traced=False` for a
+    client that only serves background loops, such as blocking stream reads.
+    """
+    client = _connect(url, **options)
+    if traced:
+        tracing.instrument_redis(client)
+    return client
+
+
+def _connect(url: Secret, **options: Any) -> Redis:
     raw = url.reveal()
     parts = urlsplit(raw)
+    for password in (parts.password, *parse_qs(parts.query).get("sentinel_password", [])):
+        if password:
+            secrets.register(password)
     common: dict[str, Any] = {
         "socket_timeout": SOCKET_TIMEOUT,
         "socket_connect_timeout": CONNECT_TIMEOUT,

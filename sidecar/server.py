@@ -1,8 +1,9 @@
 """Assembles and runs the sidecar: gRPC server, HTTP side, upstream session, demo emulator.
 
 Start-up order puts the upstream session before the gRPC port, and shutdown reverses it:
-health goes NOT_SERVING first, in-flight calls finish within the grace period, then the
-upstream session closes.
+health goes NOT_SERVING first (gRPC health and /readyz), new calls are still served for
+--shutdown-delay seconds while load balancers notice, then in-flight calls finish within the
+grace period, then the upstream session closes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from sidecar.service import CryptoPayService
 from sidecar.spend.memory import MemorySpendStore
 from sidecar.spend.redis import RedisSpendStore
 from sidecar.spend.store import SpendStore
+from sidecar.telemetry import health as health_model
+from sidecar.telemetry import links, metrics, tracing
 from sidecar.upstream import HttpUpstream, UpstreamSettings
 
 log = logging.getLogger(__name__)
@@ -65,12 +68,14 @@ class Sidecar:
     settings: Settings
     grpc_port: int = 0
     http_port: int = 0
+    gateway: Gateway | None = None
+    health: health_model.Readiness = field(default_factory=health_model.Readiness)
     _server: grpc.aio.Server | None = None
     _health: Any = None  # grpc_health's aio HealthServicer (untyped)
     _upstream: HttpUpstream | None = None
     _http: web.AppRunner | None = None
     _emulator: Any = None
-    _draining: bool = False
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _closers: list[Any] = field(default_factory=list)
     policy: PolicyHolder | None = None
     _policy_step: PolicyStep | None = None
@@ -82,6 +87,12 @@ class Sidecar:
         logs.redact(s.token.reveal())
         if s.redis_url:
             logs.redact(s.redis_url.reveal())
+        tracing.setup()
+        # NOT_SERVING until everything below is up (the servicer starts out SERVING).
+        self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        for name in ("", SERVICE_NAME):
+            await self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        self.health.add_publisher(health_model.grpc_publisher(self._health, (SERVICE_NAME,)))
         self._start_policy()
         if s.demo:
             await self._start_emulator()
@@ -91,21 +102,31 @@ class Sidecar:
             )
         )
         await self._upstream.start()
+        self.health.set("upstream", True, "session ready")
+        if s.redis_url:
+            # The probe watches the client every Redis user of this sidecar shares.
+            self._tasks.append(
+                asyncio.create_task(
+                    health_model.watch_redis(self._redis_client(), interval=s.redis_probe_interval)
+                )
+            )
         retrier, idempotency = self._retries_and_idempotency()
-        gateway = Gateway(
+        self.gateway = Gateway(
             self._upstream,
             GatewaySettings(request_timeout=s.request_timeout),
             policy=self._policy_step,
             idempotency=idempotency,
             retrier=retrier,
+            trace_links=self._trace_links(),
         )
-        retrier.lookup = gateway.lookup
+        retrier.lookup = self.gateway.lookup
 
         server = grpc.aio.server(
-            options=GRPC_OPTIONS, maximum_concurrent_rpcs=s.max_concurrent_rpcs
+            options=GRPC_OPTIONS,
+            maximum_concurrent_rpcs=s.max_concurrent_rpcs,
+            interceptors=[tracing.grpc_server_interceptor()],
         )
-        pb_grpc.add_CryptoPayServiceServicer_to_server(CryptoPayService(gateway), server)
-        self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        pb_grpc.add_CryptoPayServiceServicer_to_server(CryptoPayService(self.gateway), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
@@ -118,27 +139,39 @@ class Sidecar:
         if s.http_listen:
             app = http_server.create_app(self.readiness)
             app.router.add_get("/policy", self._policy_status)
+            metrics.add_routes(app)
             http_host, http_port = split_host_port(s.http_listen)
             self._http = await http_server.start(app, http_host, http_port)
             self.http_port = _bound_port(self._http) or http_port
 
-        for name in ("", SERVICE_NAME):
-            await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         if self._watcher is not None:
             self._watcher.start()
         assert self.policy is not None
+        self.health.started()
+        await self.health.settle()
+        verdict = self.health.verdict()
         log.info(
             "cryptopay-sidecar serving",
             extra={
                 "grpc_listen": f"{host}:{self.grpc_port}",
                 "http_listen": s.http_listen
                 and f"{s.http_listen.rpartition(':')[0]}:{self.http_port}",
+                "metrics": f"{metrics.METRICS_PATH} on the HTTP port" if s.http_listen else "off",
                 "upstream": s.upstream_url,
                 "token_fingerprint": s.token.fingerprint(),
                 "demo": s.demo,
                 "policy": s.policy_path or "permissive default",
                 "policy_hash": self.policy.current.hash,
-                "redis": "configured" if s.redis_url else "none (in-memory stores)",
+                "redis": redis_connection.describe(s.redis_url)
+                if s.redis_url
+                else "none (in-memory stores)",
+                "trace_exporter": tracing.exporter_in_use(),
+                "log_level": s.log_level,
+                "grace_seconds": s.grace_seconds,
+                "shutdown_delay_seconds": s.shutdown_delay,
+                "request_timeout_seconds": s.request_timeout,
+                "ready": verdict.ready,
+                "reason": verdict.reason,
             },
         )
 
@@ -210,6 +243,13 @@ class Sidecar:
         body["last_reload_error"] = self.policy.last_error
         return web.json_response(body)
 
+    def _trace_links(self) -> links.TraceContextStore:
+        """Where CreateInvoice leaves its trace context for the webhook's span link: in Redis
+        when configured, so the replica that receives the webhook finds it."""
+        if self.settings.redis_url is None:
+            return links.MemoryTraceContextStore()
+        return links.RedisTraceContextStore(self._redis_client())
+
     async def _start_emulator(self) -> None:
         from sidecar.emulator.config import EmulatorConfig
         from sidecar.emulator.runner import start_emulator
@@ -222,19 +262,27 @@ class Sidecar:
         )
 
     def readiness(self) -> tuple[bool, str]:
-        if self._draining:
-            return False, "draining"
-        if self._upstream is None or not self._upstream.ready:
-            return False, "upstream session not ready"
-        return True, "ok"
+        return self.health.probe()
 
     async def stop(self) -> None:
-        self._draining = True
+        # NOT_SERVING first, published before anything stops.
+        await self.health.drain()
         if self._health is not None:
             await self._health.enter_graceful_shutdown()
-        log.info("draining", extra={"grace_seconds": self.settings.grace_seconds})
+        log.info(
+            "draining",
+            extra={
+                "grace_seconds": self.settings.grace_seconds,
+                "shutdown_delay_seconds": self.settings.shutdown_delay,
+            },
+        )
+        if self.settings.shutdown_delay > 0 and self._server is not None:
+            await asyncio.sleep(self.settings.shutdown_delay)
         if self._server is not None:
             await self._server.stop(self.settings.grace_seconds)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._http is not None:
             await self._http.cleanup()
         if self._upstream is not None:
@@ -243,8 +291,12 @@ class Sidecar:
             await self._watcher.stop()
         for close in self._closers:
             await close()
+        if self._redis is not None:
+            # This process's Redis users stopped with it: their reports are stale now.
+            health_model.clear_dependency("redis")
         if self._emulator is not None:
             await self._emulator.stop()
+        self.health.close()
         log.info("stopped")
 
 
@@ -275,3 +327,5 @@ async def serve(settings: Settings) -> None:
         await stop.wait()
     finally:
         await sidecar.stop()
+        # Off the event loop: exporters send synchronously.
+        await asyncio.to_thread(tracing.shutdown)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
 import grpc
 from google.protobuf.message import Message
 
-from sidecar.errors import RpcError
+from sidecar.errors import RpcError, refusal
 from sidecar.gateway import Call, Gateway, metadata_dict
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.methods import BY_RPC
+from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
         self._gateway = gateway
 
     async def _serve(self, rpc: str, request: Message, context: Context) -> Message:
+        started = time.perf_counter()
+        metrics.rpc_started(rpc)
         remaining = context.time_remaining()
         call = Call(
             spec=BY_RPC[rpc],
@@ -32,12 +36,29 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
             deadline=None if remaining is None else time.monotonic() + remaining,
         )
         try:
-            response = await self._gateway.handle(call)
+            response = await self._handle(rpc, call)
         except RpcError as error:
+            # Counted before answering: a caller that sees the answer sees it counted.
+            _finished(call, error.code, started)
+            _record_error(error)
             await context.abort_with_status(error.to_status(_trailers(call)))  # type: ignore[attr-defined]
             raise  # unreachable: abort_with_status raises
+        except asyncio.CancelledError:
+            _finished(call, grpc.StatusCode.CANCELLED, started)
+            raise
+        _finished(call, grpc.StatusCode.OK, started)
         context.set_trailing_metadata(_trailers(call))
         return response
+
+    async def _handle(self, rpc: str, call: Call) -> Message:
+        try:
+            return await self._gateway.handle(call)
+        except (RpcError, asyncio.CancelledError):
+            raise
+        except Exception:
+            # A bug must not take the process down nor leak its text to the caller.
+            log.exception("unexpected error", extra={"rpc": rpc})
+            raise _internal_error() from None
 
     async def GetMe(self, request: pb.GetMeRequest, context: Context) -> pb.GetMeResponse:  # type: ignore[override]
         return await self._serve("GetMe", request, context)  # type: ignore[return-value]
@@ -101,6 +122,37 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
         self, request: pb.GetStatsRequest, context: Context
     ) -> pb.GetStatsResponse:
         return await self._serve("GetStats", request, context)  # type: ignore[return-value]
+
+
+def _finished(call: Call, code: grpc.StatusCode, started: float) -> None:
+    seconds = time.perf_counter() - started
+    metrics.rpc_finished(call.spec.rpc, code, seconds)
+    log.debug(
+        "rpc finished",
+        extra={
+            "rpc": call.spec.rpc,
+            "code": code.name,
+            "seconds": round(seconds, 6),
+            "attempts": call.attempts,
+            "caller": call.caller,
+        },
+    )
+
+
+def _internal_error() -> RpcError:
+    ids = tracing.ids()
+    where = f" (trace id {ids[0]})" if ids else ""
+    return refusal(
+        grpc.StatusCode.INTERNAL,
+        "INTERNAL_ERROR",
+        f"the sidecar failed unexpectedly; its log has the details{where}",
+    )
+
+
+def _record_error(error: RpcError) -> None:
+    # The server span's interceptor sees abort() but not abort_with_status(): set it here.
+    tracing.annotate({tracing.GRPC_STATUS: error.code.value[0], tracing.ERROR_NAME: error.reason})
+    tracing.fail(f"{error.code.name}: {error.message}")
 
 
 def _trailers(call: Call) -> tuple[tuple[str, str], ...]:

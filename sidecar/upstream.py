@@ -20,6 +20,7 @@ import aiohttp
 
 from sidecar.outcome import FailureKind, HttpAnswer, TransportFailure
 from sidecar.secrets import Secret
+from sidecar.telemetry import tracing
 
 TOKEN_HEADER = "Crypto-Pay-API-Token"
 MAX_RETRY_AFTER = 3600.0
@@ -95,6 +96,8 @@ class HttpUpstream:
             json_serialize=lambda obj: json.dumps(obj, default=_json_default),
             # Never follow redirects with the token attached.
             auto_decompress=True,
+            # A client span per request; it also sends the trace context (traceparent).
+            trace_configs=[tracing.http_client_trace_config(sensitive_headers=[TOKEN_HEADER])],
         )
 
     async def close(self) -> None:

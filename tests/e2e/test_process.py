@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import grpc
 import pytest
@@ -19,6 +24,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from tests.helpers import free_port, new_token
+
+CREATE_INVOICE_SPAN = "/cryptopay.v1.CryptoPayService/CreateInvoice"
 
 
 @dataclass
@@ -177,3 +184,128 @@ def test_missing_or_malformed_token_is_a_clear_error() -> None:
     )
     assert bad.returncode == 2
     assert "not of the form" in bad.stderr and "secret-typo-123" not in bad.stderr
+
+
+def _readyz(port: int) -> tuple[int, dict[str, str]]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_sigterm_reports_not_serving_before_the_server_stops() -> None:
+    grpc_port, http_port = free_port(), free_port()
+    proc = spawn(
+        "serve",
+        "--demo",
+        "--grpc-listen",
+        f"127.0.0.1:{grpc_port}",
+        "--http-listen",
+        f"127.0.0.1:{http_port}",
+        "--demo-emulator-listen",
+        f"127.0.0.1:{free_port()}",
+        "--shutdown-delay",
+        "4",
+    )
+    try:
+        wait_serving(grpc_port, proc)
+        proc.send_signal(signal.SIGTERM)
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            health_stub = health_pb2_grpc.HealthStub(channel)
+            deadline = time.monotonic() + 10
+            status = health_pb2.HealthCheckResponse.SERVING
+            while status == health_pb2.HealthCheckResponse.SERVING:
+                assert time.monotonic() < deadline, "health never left SERVING"
+                status = health_stub.Check(health_pb2.HealthCheckRequest(), timeout=2).status
+                time.sleep(0.05)
+            assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+            assert proc.poll() is None  # reported while the server still runs
+            assert _readyz(http_port) == (503, {"status": "not_ready", "reason": "draining"})
+            # Calls are still served until the delay is over.
+            stub = pb_grpc.CryptoPayServiceStub(channel)
+            assert stub.GetMe(pb.GetMeRequest(), timeout=5).app.app_id > 0
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.stderr is not None
+    messages = [json.loads(line)["msg"] for line in proc.stderr.read().splitlines()]
+    assert messages.index("not ready") < messages.index("draining") < messages.index("stopped")
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """An OTLP/HTTP trace collector that keeps every request body."""
+
+    bodies: ClassVar[list[bytes]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        _Collector.bodies.append(self.rfile.read(length))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        return None
+
+
+def test_spans_are_exported_over_otlp_when_configured() -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    collector = http.server.HTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    grpc_port = free_port()
+    proc = spawn(
+        "serve",
+        "--demo",
+        "--grpc-listen",
+        f"127.0.0.1:{grpc_port}",
+        "--http-listen",
+        "off",
+        "--demo-emulator-listen",
+        f"127.0.0.1:{free_port()}",
+        env={
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_port}",
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+            "OTEL_SERVICE_NAME": "payments-sidecar",
+        },
+    )
+    try:
+        wait_serving(grpc_port, proc)
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            pb_grpc.CryptoPayServiceStub(channel).CreateInvoice(
+                pb.CreateInvoiceRequest(asset="TON", amount="1"), timeout=10
+            )
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0  # the exporter is flushed at exit
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        collector.shutdown()
+    names: set[str] = set()
+    services: set[str] = set()
+    for body in _Collector.bodies:
+        request = ExportTraceServiceRequest.FromString(body)
+        for resource_spans in request.resource_spans:
+            for attribute in resource_spans.resource.attributes:
+                if attribute.key == "service.name":
+                    services.add(attribute.value.string_value)
+            for scope_spans in resource_spans.scope_spans:
+                names.update(s.name for s in scope_spans.spans)
+    assert services == {"payments-sidecar"}
+    assert {CREATE_INVOICE_SPAN, "upstream createInvoice", "POST"} <= names
+
+
+def test_unknown_trace_exporter_is_a_clear_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sidecar", "serve", "--demo"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "OTEL_TRACES_EXPORTER": "zipkin"},
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "OTEL_TRACES_EXPORTER='zipkin' is not supported" in result.stderr
