@@ -1,4 +1,4 @@
-"""The `cryptopay-sidecar` command: serve, policy, emulator."""
+"""The `cryptopay-sidecar` command: serve, policy, emulator, cache."""
 
 from __future__ import annotations
 
@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         "emulator", help="run the Crypto Pay emulator for local development and tests"
     )
     emulator_runner.add_arguments(emulator)
+
+    from sidecar.cache import admin as cache_admin
+
+    cache = commands.add_parser("cache", help="operate the shared cache (flush)")
+    cache_admin.add_arguments(cache)
     return parser
 
 
@@ -80,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from sidecar.emulator import runner as emulator_runner
 
         return emulator_runner.run(args)
+    if args.command == "cache":
+        from sidecar.cache import admin as cache_admin
+
+        return cache_admin.run(args)
     return 2
 
 

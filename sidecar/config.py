@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sidecar.cache.config import CacheConfig
 from sidecar.secrets import Secret
 
 UPSTREAMS = {
@@ -45,6 +46,7 @@ class Settings:
     request_timeout: float = 30.0
     max_concurrent_rpcs: int = 1000
     redis_probe_interval: float = 1.0
+    cache: CacheConfig | None = None  # None: the policy file's `cache` section, or defaults
 
 
 def _env(name: str, default: str | None = None) -> str | None:

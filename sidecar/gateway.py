@@ -1,6 +1,6 @@
 """The request path: the one place that orders the steps every RPC goes through.
 
-    validate -> policy -> idempotency -> retries -> (rate limit -> upstream attempt) -> response
+    validate -> policy -> cache -> idempotency -> retries -> (rate limit -> upstream attempt)
 
 Each step is a small interface with a null implementation here, so the steps that guard money
 (policy, rate limits, retries, idempotency) plug in without changing the order, and each can be
@@ -64,6 +64,7 @@ class Call:
 
 Attempt = Callable[[], Awaitable[Outcome]]
 Execute = Callable[[], Awaitable[Outcome]]
+Fetch = Callable[[Call], Awaitable[Outcome]]
 
 
 class Decision(Protocol):
@@ -75,6 +76,12 @@ class Policy(Protocol):
     async def check(self, call: Call) -> Decision:
         """Identifies the caller (sets call.caller), attaches the policy snapshot (call.policy)
         and raises RpcError if the call is denied; the decision settles what it reserved."""
+
+
+class Cache(Protocol):
+    async def run(self, call: Call, fetch: Fetch) -> Outcome:
+        """Answers cacheable reads from the shared cache; calls `fetch` (the rest of the path,
+        for this call or a copy of it) when the upstream must be asked."""
 
 
 class Idempotency(Protocol):
@@ -108,6 +115,11 @@ class AllowAll:
         return ALLOWED
 
 
+class NoCache:
+    async def run(self, call: Call, fetch: Fetch) -> Outcome:
+        return await fetch(call)
+
+
 class NoIdempotency:
     async def run(self, call: Call, execute: Execute) -> Outcome:
         return await execute()
@@ -138,6 +150,7 @@ class Gateway:
         settings: GatewaySettings | None = None,
         *,
         policy: Policy | None = None,
+        cache: Cache | None = None,
         idempotency: Idempotency | None = None,
         retrier: Retrier | None = None,
         limiter: Limiter | None = None,
@@ -146,6 +159,7 @@ class Gateway:
         self._upstream = upstream
         self._settings = settings or GatewaySettings()
         self.policy: Policy = policy or AllowAll()
+        self.cache: Cache = cache or NoCache()
         self.idempotency: Idempotency = idempotency or NoIdempotency()
         self.retrier: Retrier = retrier or SingleAttempt()
         self.limiter: Limiter = limiter or Unlimited()
@@ -177,10 +191,9 @@ class Gateway:
                     # caller and the key keeps a retry safe even if the sidecar's own record is
                     # lost.
                     call.params["spend_id"] = derive_spend_id(call.caller, key)
-                # Reads are idempotent already: the step passes them through, unspanned.
-                idempotency = self.idempotency if call.spec.mutating else None
-                with _step_span(idempotency, "idempotency"):
-                    outcome = await self.idempotency.run(call, lambda: self._execute(call))
+                # Only reads can be cached: other calls pass through, unspanned.
+                with _step_span(None if call.spec.mutating else self.cache, "cache"):
+                    outcome = await self.cache.run(call, self._fetch)
             finally:
                 await decision.settle(outcome)
         except RpcError:
@@ -207,6 +220,12 @@ class Gateway:
         tracing.annotate({tracing.INVOICE_ID: invoice_id})
         if self.trace_links is not None:
             await links.remember_invoice(self.trace_links, invoice_id)
+
+    async def _fetch(self, call: Call) -> Outcome:
+        # Reads are idempotent already: the step passes them through, unspanned.
+        idempotency = self.idempotency if call.spec.mutating else None
+        with _step_span(idempotency, "idempotency"):
+            return await self.idempotency.run(call, lambda: self._execute(call))
 
     async def _execute(self, call: Call) -> Outcome:
         previous: list[Outcome] = []
@@ -284,7 +303,7 @@ class Gateway:
         return outcome
 
 
-_NULL_STEPS = (AllowAll, NoIdempotency, SingleAttempt, Unlimited, type(None))
+_NULL_STEPS = (AllowAll, NoCache, NoIdempotency, SingleAttempt, Unlimited, type(None))
 
 
 def _step_span(step: object, name: str) -> AbstractContextManager[object]:

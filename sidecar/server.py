@@ -19,7 +19,8 @@ from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from sidecar import http_server, logs, redis_connection
+from sidecar import cache, http_server, logs, redis_connection
+from sidecar.cache import admin as cache_admin
 from sidecar.config import ConfigError, Settings, split_host_port
 from sidecar.gateway import Gateway, GatewaySettings
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
@@ -76,6 +77,7 @@ class Sidecar:
     _http: web.AppRunner | None = None
     _emulator: Any = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _cache: cache.CacheStep | None = None
     _closers: list[Any] = field(default_factory=list)
     policy: PolicyHolder | None = None
     _policy_step: PolicyStep | None = None
@@ -111,10 +113,12 @@ class Sidecar:
                 )
             )
         retrier, idempotency = self._retries_and_idempotency()
+        self._cache = cache.build(s.token, s.upstream_url, s.redis_url, s.cache)
         self.gateway = Gateway(
             self._upstream,
             GatewaySettings(request_timeout=s.request_timeout),
             policy=self._policy_step,
+            cache=self._cache,
             idempotency=idempotency,
             retrier=retrier,
             trace_links=self._trace_links(),
@@ -140,6 +144,7 @@ class Sidecar:
             app = http_server.create_app(self.readiness)
             app.router.add_get("/policy", self._policy_status)
             metrics.add_routes(app)
+            cache_admin.add_routes(app, self._cache)
             http_host, http_port = split_host_port(s.http_listen)
             self._http = await http_server.start(app, http_host, http_port)
             self.http_port = _bound_port(self._http) or http_port
@@ -285,6 +290,8 @@ class Sidecar:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._http is not None:
             await self._http.cleanup()
+        if self._cache is not None:
+            await self._cache.drain()
         if self._upstream is not None:
             await self._upstream.close()
         if self._watcher is not None:

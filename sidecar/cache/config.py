@@ -1,0 +1,234 @@
+"""The `cache` section of the policy file: which reads are cached, for how long (pure).
+
+    cache:
+      enabled: true
+      lock_ttl: 10s            # single-flight lease of the one caller refreshing a key
+      failure_cooldown: 2s     # after a failed refresh, serve stale data without retrying
+      allow_bypass: true       # callers may send `cache-control: no-cache`
+      key_prefix: cryptopay:cache
+      methods:
+        GetExchangeRates: {ttl: 1m, stale_while_revalidate: 30s, max_stale: 5m, invalid_ttl: 5s}
+        GetCurrencies: {ttl: 1h}
+        GetMe: {enabled: false}
+
+Every key is optional; a method's settings are merged over its defaults. Durations are seconds
+(a number) or a string with a unit: 500ms, 30s, 5m, 1h, 1d. Only reference data can be cached:
+methods that change money or state, and reads of the app's money or state, are refused.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+import jsonschema
+
+from sidecar.methods import BY_RPC
+
+SECTION = "cache"
+
+# Reference data: the same for every caller of the app, and it changes slowly. Anything else
+# (balances, invoices, checks, transfers, stats) reflects money or state and is never cached.
+CACHEABLE = ("GetExchangeRates", "GetCurrencies", "GetMe")
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_DURATION_SCHEMA: dict[str, Any] = {
+    "description": "seconds, or a string such as 500ms, 30s, 5m, 1h, 1d",
+    "oneOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": _DURATION.pattern},
+    ],
+}
+
+# The JSON Schema of the section, for `policy lint` and editors.
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "cache",
+    "description": "Shared cache of reference data (exchange rates, currencies, app info).",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "enabled": {"type": "boolean"},
+        "lock_ttl": _DURATION_SCHEMA,
+        "failure_cooldown": _DURATION_SCHEMA,
+        "allow_bypass": {"type": "boolean"},
+        "key_prefix": {"type": "string", "pattern": r"^[A-Za-z0-9:_.-]{1,64}$"},
+        "methods": {
+            "type": "object",
+            "propertyNames": {"enum": sorted(BY_RPC)},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "enabled": {"type": "boolean"},
+                    "ttl": _DURATION_SCHEMA,
+                    "stale_while_revalidate": _DURATION_SCHEMA,
+                    "max_stale": _DURATION_SCHEMA,
+                    "invalid_ttl": _DURATION_SCHEMA,
+                },
+            },
+        },
+    },
+}
+
+
+class CacheConfigError(ValueError):
+    """The cache section is wrong; the message names the setting and says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MethodRule:
+    """How long one method's answers are used, in seconds of the store's clock."""
+
+    ttl: float  # fresh: served without asking the upstream
+    stale_while_revalidate: float = 0.0  # then served at once while one caller refreshes
+    max_stale: float = 0.0  # never served older than this, even when the upstream fails
+    # Freshness of an answer in which the upstream marked some rate invalid: short, so a rate
+    # that becomes valid again is seen soon. Such rates are always served as invalid.
+    invalid_ttl: float | None = None
+
+
+DEFAULT_RULES: Mapping[str, MethodRule] = MappingProxyType(
+    {
+        "GetExchangeRates": MethodRule(
+            ttl=60.0, stale_while_revalidate=30.0, max_stale=300.0, invalid_ttl=5.0
+        ),
+        "GetCurrencies": MethodRule(ttl=3600.0, stale_while_revalidate=600.0, max_stale=86400.0),
+        "GetMe": MethodRule(ttl=3600.0, stale_while_revalidate=600.0, max_stale=86400.0),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    enabled: bool = True
+    methods: Mapping[str, MethodRule] = field(default_factory=lambda: DEFAULT_RULES)
+    lock_ttl: float = 10.0
+    failure_cooldown: float = 2.0
+    allow_bypass: bool = True
+    key_prefix: str = "cryptopay:cache"
+
+    def rule(self, rpc: str) -> MethodRule | None:
+        """The rule for an RPC, or None when its answers are not cached."""
+        if not self.enabled:
+            return None
+        return self.methods.get(rpc)
+
+
+def parse_duration(value: float | str) -> float:
+    """Seconds from a number or a string such as "500ms", "30s", "5m", "1h", "1d"."""
+    if isinstance(value, bool):
+        raise CacheConfigError(f"expected a duration, got {value!r}")
+    if isinstance(value, int | float):
+        if value < 0:
+            raise CacheConfigError(f"a duration cannot be negative, got {value}")
+        return float(value)
+    match = _DURATION.match(value)
+    if not match:
+        raise CacheConfigError(
+            f"expected a duration such as 500ms, 30s, 5m, 1h or 1d, got {value!r}"
+        )
+    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def _schema_errors(raw: Any) -> list[str]:
+    validator = jsonschema.Draft202012Validator(SCHEMA)
+    messages = []
+    for error in sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path)):
+        path = ".".join(str(p) for p in (SECTION, *error.absolute_path))
+        if error.validator == "propertyNames":
+            messages.append(f"{path}: unknown method {error.instance!r}")
+        elif error.validator == "oneOf":
+            messages.append(f"{path}: {_DURATION_SCHEMA['description']}, got {error.instance!r}")
+        else:
+            messages.append(f"{path}: {error.message}")
+    return messages
+
+
+def _method_errors(methods: Mapping[str, Any]) -> list[str]:
+    errors = []
+    for rpc, settings in methods.items():
+        if rpc in CACHEABLE or not isinstance(settings, Mapping):
+            continue
+        if settings.get("enabled") is False or settings.get("ttl") in (0, "0", "0s"):
+            continue  # turning a method off is always allowed
+        spec = BY_RPC[rpc]
+        why = (
+            "changes money or state"
+            if spec.mutating
+            else "reads the app's money or state, which must always be current"
+        )
+        errors.append(
+            f"{SECTION}.methods.{rpc}: {rpc} {why} and is never cached; "
+            f"only {', '.join(CACHEABLE)} can be"
+        )
+    return errors
+
+
+def _rule(rpc: str, settings: Mapping[str, Any]) -> tuple[MethodRule | None, list[str]]:
+    base = DEFAULT_RULES[rpc]
+    if settings.get("enabled") is False:
+        return None, []
+    rule = base
+    for name in ("ttl", "stale_while_revalidate", "max_stale", "invalid_ttl"):
+        if name in settings:
+            rule = replace(rule, **{name: parse_duration(settings[name])})
+    if rule.ttl <= 0:
+        return None, []
+    path = f"{SECTION}.methods.{rpc}"
+    errors = []
+    if "max_stale" not in settings and rule.max_stale < rule.ttl + rule.stale_while_revalidate:
+        # A longer ttl or window than the default max_stale: stretch it rather than refuse.
+        rule = replace(rule, max_stale=rule.ttl + rule.stale_while_revalidate)
+    if rule.max_stale < rule.ttl + rule.stale_while_revalidate:
+        errors.append(
+            f"{path}.max_stale ({rule.max_stale:g}s) must be at least ttl + "
+            f"stale_while_revalidate ({rule.ttl + rule.stale_while_revalidate:g}s)"
+        )
+    if rule.invalid_ttl is not None and rule.invalid_ttl > rule.ttl:
+        rule = replace(rule, invalid_ttl=rule.ttl)
+    return rule, errors
+
+
+def lint(raw: Any) -> list[str]:
+    """Every problem with a raw `cache` section (empty when it is valid)."""
+    if raw is None:
+        return []
+    errors = _schema_errors(raw)
+    if errors:
+        return errors
+    errors = _method_errors(raw.get("methods", {}))
+    if "lock_ttl" in raw and parse_duration(raw["lock_ttl"]) <= 0:
+        errors.append(f"{SECTION}.lock_ttl: must be greater than 0, got {raw['lock_ttl']!r}")
+    for rpc, settings in raw.get("methods", {}).items():
+        if rpc in CACHEABLE:
+            errors.extend(_rule(rpc, settings)[1])
+    return errors
+
+
+def parse_cache_config(raw: Any) -> CacheConfig:
+    """The cache settings from a raw `cache` section; None or {} gives the defaults."""
+    errors = lint(raw)
+    if errors:
+        raise CacheConfigError("; ".join(errors))
+    if not raw:
+        return CacheConfig()
+    methods: dict[str, MethodRule] = {}
+    overrides: Mapping[str, Any] = raw.get("methods", {})
+    for rpc in CACHEABLE:
+        rule, _ = _rule(rpc, overrides.get(rpc, {}))
+        if rule is not None:
+            methods[rpc] = rule
+    defaults = CacheConfig()
+    return CacheConfig(
+        enabled=raw.get("enabled", True),
+        methods=MappingProxyType(methods),
+        lock_ttl=parse_duration(raw.get("lock_ttl", defaults.lock_ttl)),
+        failure_cooldown=parse_duration(raw.get("failure_cooldown", defaults.failure_cooldown)),
+        allow_bypass=raw.get("allow_bypass", True),
+        key_prefix=raw.get("key_prefix", defaults.key_prefix),
+    )
