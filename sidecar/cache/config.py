@@ -140,8 +140,11 @@ def _schema_errors(raw: Any) -> list[str]:
     messages = []
     for error in sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path)):
         path = ".".join(str(p) for p in (SECTION, *error.absolute_path))
-        if error.validator == "propertyNames":
-            messages.append(f"{path}: unknown method {error.instance!r}")
+        if "propertyNames" in error.schema_path:
+            messages.append(
+                f"{path}: unknown method {error.instance!r}; "
+                f"methods that can be cached: {', '.join(CACHEABLE)}"
+            )
         elif error.validator == "oneOf":
             messages.append(f"{path}: {_DURATION_SCHEMA['description']}, got {error.instance!r}")
         else:
