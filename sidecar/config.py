@@ -7,9 +7,12 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sidecar.cache.config import CacheConfig
 from sidecar.secrets import Secret
+
+if TYPE_CHECKING:
+    from sidecar.cache.config import CacheConfig
 
 UPSTREAMS = {
     "mainnet": "https://pay.crypt.bot",

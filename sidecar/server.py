@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 
 from sidecar import cache, http_server, logs, redis_connection
 from sidecar.cache import admin as cache_admin
+from sidecar.cache.step import CacheStep
 from sidecar.config import ConfigError, Settings, split_host_port
 from sidecar.gateway import Gateway, GatewaySettings
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
@@ -77,7 +78,7 @@ class Sidecar:
     _http: web.AppRunner | None = None
     _emulator: Any = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _cache: cache.CacheStep | None = None
+    _cache: CacheStep | None = None
     _closers: list[Any] = field(default_factory=list)
     policy: PolicyHolder | None = None
     _policy_step: PolicyStep | None = None

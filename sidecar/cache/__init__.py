@@ -1,22 +1,20 @@
-"""A shared cache of reference data (exchange rates, currencies, app info): see docs/cache.md."""
+"""A shared cache of reference data (exchange rates, currencies, app info): see docs/cache.md.
+
+config.py     the `cache` policy section (pure parser, defaults, JSON Schema)
+freshness.py  when a cached answer may be served (pure)
+store.py      the store interface; memory.py and redis.py implement it
+step.py       the request-path step
+admin.py      the flush endpoint and command
+"""
 
 from __future__ import annotations
 
-from sidecar.cache.config import CACHEABLE, SCHEMA, CacheConfig, MethodRule, parse_cache_config
-from sidecar.cache.step import CacheStep
-from sidecar.cache.store import CacheStore, scope_of
-from sidecar.secrets import Secret
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "CACHEABLE",
-    "SCHEMA",
-    "CacheConfig",
-    "CacheStep",
-    "CacheStore",
-    "MethodRule",
-    "build",
-    "parse_cache_config",
-]
+if TYPE_CHECKING:
+    from sidecar.cache.config import CacheConfig
+    from sidecar.cache.step import CacheStep
+    from sidecar.secrets import Secret
 
 
 def build(
@@ -26,6 +24,9 @@ def build(
     config: CacheConfig | None = None,
 ) -> CacheStep:
     """The cache step: shared through Redis when a URL is given, else in this process."""
+    from sidecar.cache.step import CacheStep
+    from sidecar.cache.store import CacheStore, scope_of
+
     store: CacheStore
     if redis_url:
         from sidecar.cache.redis import RedisStore

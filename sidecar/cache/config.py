@@ -24,8 +24,6 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-import jsonschema
-
 from sidecar.methods import BY_RPC
 
 SECTION = "cache"
@@ -136,6 +134,8 @@ def parse_duration(value: float | str) -> float:
 
 
 def _schema_errors(raw: Any) -> list[str]:
+    import jsonschema  # slow to import; only needed when there is a section to check
+
     validator = jsonschema.Draft202012Validator(SCHEMA)
     messages = []
     for error in sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path)):

@@ -1,0 +1,233 @@
+"""The shared cache end to end: replicas in this process sharing a real Redis, real gRPC to them,
+real HTTP to the emulator, whose request counts prove what went upstream."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import grpc
+import pytest
+
+from sidecar.cache.config import CacheConfig, MethodRule
+from sidecar.emulator.runner import RunningEmulator
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.secrets import Secret
+from tests.conftest import EmulatorControl, RedisServer, RunningSidecar, start_sidecar
+
+Replicas = Callable[..., Awaitable[list[RunningSidecar]]]
+
+
+def config(**rule: float) -> CacheConfig:
+    """GetExchangeRates and GetMe cached under one short rule."""
+    method_rule = MethodRule(**{"ttl": 60.0, "max_stale": 120.0, **rule})
+    return CacheConfig(
+        methods={"GetExchangeRates": method_rule, "GetMe": method_rule},
+        lock_ttl=5.0,
+        failure_cooldown=0.5,
+    )
+
+
+@pytest.fixture
+async def replicas(
+    emulator: RunningEmulator, token: str, redis_server: RedisServer
+) -> AsyncIterator[Replicas]:
+    started: list[RunningSidecar] = []
+
+    async def start(count: int = 1, cache: CacheConfig | None = None) -> list[RunningSidecar]:
+        for _ in range(count):
+            started.append(
+                await start_sidecar(
+                    emulator, token, redis_url=Secret(redis_server.url), cache=cache or config()
+                )
+            )
+        return started[-count:]
+
+    yield start
+    for running in started:
+        await running.channel.close(None)
+        await running.sidecar.stop()
+
+
+async def upstream_calls(control: EmulatorControl, token: str, method: str) -> int:
+    stats = await control.request("GET", "stats", token)
+    return int(stats["by_method"].get(method, 0))
+
+
+async def rates(running: RunningSidecar, **metadata: str) -> tuple[Any, dict[str, str]]:
+    call = running.stub.GetExchangeRates(
+        pb.GetExchangeRatesRequest(), metadata=tuple(metadata.items()), timeout=10
+    )
+    response = await call
+    return response, dict(await call.trailing_metadata())
+
+
+async def until(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not await condition():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_replicas_make_one_upstream_call_per_ttl_window(
+    replicas: Replicas, control: EmulatorControl, token: str
+) -> None:
+    sidecars = await replicas(3, config(ttl=1.0, max_stale=5.0))
+    for window in (1, 2):
+        if window > 1:
+            await asyncio.sleep(1.1)  # the next ttl window
+        answers = await asyncio.gather(*(rates(sidecars[i % 3]) for i in range(60)))
+        assert all(response.items for response, _ in answers)
+        served = sorted(trailers["cryptopay-cache"] for _, trailers in answers)
+        assert served == ["hit"] * 59 + ["miss"]
+        assert await upstream_calls(control, token, "getExchangeRates") == window
+
+
+async def test_stale_while_revalidate(
+    replicas: Replicas, control: EmulatorControl, token: str
+) -> None:
+    first, second = await replicas(2, config(ttl=1.0, stale_while_revalidate=30.0))
+    await rates(first)
+    await asyncio.sleep(1.1)
+    # Past the ttl: served at once from the cache, while one replica refreshes it (slowly).
+    await control.fault(token, method="getExchangeRates", kind="latency", latency_ms=300, count=1)
+    _, trailers = await rates(second)
+    assert trailers["cryptopay-cache"] == "stale"
+    assert trailers["cryptopay-cache-stale"] == "revalidating"
+    assert float(trailers["cryptopay-cache-age"]) >= 1.0
+    _, trailers = await rates(first)
+    assert trailers["cryptopay-cache"] == "stale"
+
+    async def refreshed() -> bool:
+        return (await rates(first))[1]["cryptopay-cache"] == "hit"
+
+    await until(refreshed)
+    assert await upstream_calls(control, token, "getExchangeRates") == 2
+
+
+async def test_upstream_failure_serves_stale_data(
+    replicas: Replicas, control: EmulatorControl, token: str
+) -> None:
+    first, second = await replicas(2, config(ttl=0.3, max_stale=30.0))
+    fresh, _ = await rates(first)
+    await control.fault(token, method="getExchangeRates", kind="status", status=500)
+    await asyncio.sleep(0.4)
+    response, trailers = await rates(second)
+    assert response == fresh
+    assert trailers["cryptopay-cache"] == "stale"
+    assert trailers["cryptopay-cache-stale"] == "upstream-error"
+    # The other replica serves it too, without asking the failing upstream (cooldown).
+    _, trailers = await rates(first)
+    assert trailers["cryptopay-cache-stale"] == "upstream-error"
+    assert await upstream_calls(control, token, "getExchangeRates") == 2
+    stats = await control.request("GET", "stats", token)
+    assert stats["faulted"] == 1
+
+
+async def test_never_serves_older_than_max_stale(
+    replicas: Replicas, control: EmulatorControl, token: str
+) -> None:
+    [sidecar] = await replicas(1, config(ttl=0.2, max_stale=0.6))
+    await rates(sidecar)
+    await control.fault(token, method="getExchangeRates", kind="status", status=503)
+    await asyncio.sleep(0.3)
+    assert (await rates(sidecar))[1]["cryptopay-cache"] == "stale"
+    await asyncio.sleep(0.5)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        await rates(sidecar)
+    assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    trailing: Any = info.value.trailing_metadata() or ()
+    assert dict(trailing)["cryptopay-cache"] == "miss"
+
+
+async def test_caller_bypass(replicas: Replicas, control: EmulatorControl, token: str) -> None:
+    [sidecar] = await replicas(1)
+    await rates(sidecar)
+    _, trailers = await rates(sidecar, **{"cache-control": "no-cache"})
+    assert trailers["cryptopay-cache"] == "bypass" and trailers["cryptopay-attempts"] == "1"
+    _, trailers = await rates(sidecar)
+    assert trailers["cryptopay-cache"] == "hit"
+    assert "cryptopay-attempts" not in trailers
+    assert await upstream_calls(control, token, "getExchangeRates") == 2
+
+
+async def test_flush_over_http_and_from_the_command_line(
+    replicas: Replicas,
+    control: EmulatorControl,
+    token: str,
+    redis_server: RedisServer,
+    http_session: aiohttp.ClientSession,
+) -> None:
+    first, second = await replicas(2)
+    await rates(first)
+    await first.stub.GetMe(pb.GetMeRequest())
+    admin = f"http://127.0.0.1:{first.sidecar.http_port}/admin/cache"
+    async with http_session.post(f"{admin}/flush?method=GetExchangeRates") as response:
+        assert response.status == 200
+        assert await response.json() == {"flushed": 1, "method": "GetExchangeRates"}
+    _, trailers = await rates(second)  # flushed for every replica
+    assert trailers["cryptopay-cache"] == "miss"
+    async with http_session.post(f"{admin}/flush?method=Transfer") as response:
+        assert response.status == 400
+        assert "GetExchangeRates" in (await response.json())["error"]
+    async with http_session.get(admin) as response:
+        info = await response.json()
+    assert info["config"]["methods"]["GetExchangeRates"]["ttl"] == 60.0
+    assert {"name": "cryptopay_sidecar_cache_requests_total", "value": 1} | {
+        "labels": {"method": "GetExchangeRates", "result": "miss"}
+    } in info["counters"]
+
+    flushed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "sidecar", "cache", "flush", "--redis-url", redis_server.url],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert flushed.returncode == 0, flushed.stderr
+    assert "flushed 2 cached answer(s)" in flushed.stdout
+    _, trailers = await rates(first)
+    assert trailers["cryptopay-cache"] == "miss"
+    assert await upstream_calls(control, token, "getExchangeRates") == 3
+
+
+async def test_redis_outage_sends_calls_upstream(
+    replicas: Replicas, control: EmulatorControl, token: str, redis_server: RedisServer
+) -> None:
+    [sidecar] = await replicas(1)
+    await rates(sidecar)
+    redis_server.stop()
+    try:
+        for _ in range(2):
+            response, trailers = await rates(sidecar)
+            assert response.items and trailers["cryptopay-cache"] == "miss"
+        assert await upstream_calls(control, token, "getExchangeRates") == 3
+    finally:
+        redis_server.start()
+
+
+async def test_mutating_and_state_reads_are_never_cached(
+    replicas: Replicas, control: EmulatorControl, token: str
+) -> None:
+    [sidecar] = await replicas(1)
+    for _ in range(2):
+        call = sidecar.stub.GetBalance(pb.GetBalanceRequest())
+        await call
+        assert "cryptopay-cache" not in dict(await call.trailing_metadata())
+    assert await upstream_calls(control, token, "getBalance") == 2
+
+
+def test_cli_flush_needs_a_target() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sidecar", "cache", "flush"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 2 and "--redis-url" in result.stderr
