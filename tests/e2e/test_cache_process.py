@@ -1,0 +1,130 @@
+"""Three sidecar processes sharing one Redis: a burst of GetExchangeRates calls spread over them
+makes exactly one upstream request per TTL window, counted at the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import aiohttp
+import grpc
+import pytest
+
+from sidecar.emulator.runner import RunningEmulator
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from tests.conftest import EmulatorControl, RedisServer
+from tests.e2e.test_process import spawn, wait_serving
+from tests.helpers import free_port
+
+REPLICAS = 3
+CALLS = 200
+
+
+@dataclass
+class Replica:
+    proc: subprocess.Popen[str]
+    grpc_port: int
+    http_port: int
+
+
+@pytest.fixture
+def replicas(
+    emulator: RunningEmulator, token: str, redis_server: RedisServer
+) -> Iterator[list[Replica]]:
+    started = []
+    for _ in range(REPLICAS):
+        grpc_port, http_port = free_port(), free_port()
+        proc = spawn(
+            "serve",
+            "--upstream",
+            emulator.base_url,
+            "--redis-url",
+            redis_server.url,
+            "--grpc-listen",
+            f"127.0.0.1:{grpc_port}",
+            "--http-listen",
+            f"127.0.0.1:{http_port}",
+            "--log-level",
+            "warning",
+            env={"CRYPTOPAY_API_TOKEN": token},
+        )
+        started.append(Replica(proc, grpc_port, http_port))
+    try:
+        for replica in started:
+            wait_serving(replica.grpc_port, replica.proc, timeout=60)
+        yield started
+    finally:
+        for replica in started:
+            if replica.proc.poll() is None:
+                replica.proc.send_signal(signal.SIGTERM)
+        for replica in started:
+            try:
+                replica.proc.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                replica.proc.kill()
+                replica.proc.communicate()
+
+
+async def burst(stubs: list[pb_grpc.CryptoPayServiceStub]) -> list[str]:
+    """CALLS concurrent calls spread over the replicas; the cryptopay-cache trailer of each."""
+
+    async def one(stub: pb_grpc.CryptoPayServiceStub) -> str:
+        call = stub.GetExchangeRates(pb.GetExchangeRatesRequest(), timeout=30)
+        assert (await call).items
+        return dict(await call.trailing_metadata())["cryptopay-cache"]
+
+    return await asyncio.gather(*(one(stubs[i % len(stubs)]) for i in range(CALLS)))
+
+
+async def test_three_replicas_make_one_upstream_request_per_ttl_window(
+    replicas: list[Replica],
+    control: EmulatorControl,
+    token: str,
+    redis_server: RedisServer,
+    http_session: aiohttp.ClientSession,
+) -> None:
+    async def upstream_requests() -> int:
+        stats = await control.request("GET", "stats", token)
+        return int(stats["by_method"].get("getExchangeRates", 0))
+
+    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{r.grpc_port}") for r in replicas]
+    stubs = [pb_grpc.CryptoPayServiceStub(channel) for channel in channels]
+    # A slow upstream answer keeps the first refresh in flight while the burst arrives, so
+    # callers on every replica find it under way and wait for it.
+    slow = {"method": "getExchangeRates", "kind": "latency", "latency_ms": 300, "count": 1}
+    try:
+        await control.fault(token, **slow)
+        served = await burst(stubs)
+        assert sorted(served) == ["hit"] * (CALLS - 1) + ["miss"]
+        assert await upstream_requests() == 1
+        # Still within the (default, one minute) TTL: nothing more goes upstream.
+        assert set(await burst(stubs)) == {"hit"}
+        assert await upstream_requests() == 1
+
+        # A flush from the command line starts a new window for every replica.
+        flushed = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "sidecar", "cache", "flush", "--redis-url", redis_server.url],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert flushed.returncode == 0, flushed.stderr
+        await control.fault(token, **slow)
+        assert sorted(await burst(stubs)) == ["hit"] * (CALLS - 1) + ["miss"]
+        assert await upstream_requests() == 2
+
+        # So does one over HTTP to any replica.
+        url = f"http://127.0.0.1:{replicas[2].http_port}/admin/cache/flush"
+        async with http_session.post(url) as response:
+            assert response.status == 200
+        assert sorted(await burst(stubs)) == ["hit"] * (CALLS - 1) + ["miss"]
+        assert await upstream_requests() == 3
+    finally:
+        for channel in channels:
+            await channel.close(None)
