@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Coroutine, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError, Message
@@ -40,6 +40,8 @@ from sidecar.gateway import Call, Fetch
 from sidecar.outcome import Delivery, Outcome
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 TRAILER = "cryptopay-cache"
 AGE_TRAILER = "cryptopay-cache-age"
@@ -69,7 +71,7 @@ class CacheStep:
         self._config = config or CacheConfig()
         self._raw: Any = None
         self._parsed = self._config
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._logged: dict[str, float] = {}
         self._decoded: dict[str, tuple[bytes, Message]] = {}
 
@@ -140,13 +142,15 @@ class CacheStep:
             if response is not None and freshness is not Freshness.UNUSABLE:
                 fallback = (response, snapshot, read_at)
             if acquired.lease is not None:
-                if freshness is Freshness.REVALIDATE:
-                    assert fallback is not None
-                    self._refresh_in_background(call, fetch, key, rule, config, acquired.lease)
-                    return self._stale(call, fallback, StaleReason.REVALIDATING)
-                return await self._refresh(
-                    call, fetch, key, rule, config, acquired.lease, fallback, "foreground"
+                revalidate = freshness is Freshness.REVALIDATE
+                mode = "background" if revalidate else "foreground"
+                task, copy = self._start_refresh(
+                    call, fetch, key, rule, config, acquired.lease, mode
                 )
+                if revalidate:
+                    assert fallback is not None
+                    return self._stale(call, fallback, StaleReason.REVALIDATING)
+                return await self._await_refresh(call, task, copy, fallback)
             assert acquired.contention is not None
             budget = self._wait_budget(call, started, config, fallback is not None)
             remaining = call.remaining()
@@ -161,17 +165,9 @@ class CacheStep:
                 assert fallback is not None
                 return self._stale(call, fallback, stale_reason(freshness, acquired.contention))
             if step is Next.FETCH_ALONE:
-                return await self._refresh(call, fetch, key, rule, config, None, None, "foreground")
-            call.trailing.append((TRAILER, Served.MISS.value))
-            self.counters.served(call.spec.rpc, Served.MISS.value)
-            raise refusal(
-                grpc.StatusCode.DEADLINE_EXCEEDED,
-                "CACHE_REFRESH_PENDING",
-                f"{call.spec.api}: another caller is fetching it from the upstream and did not "
-                "finish within this call's deadline; retry, or call with a longer deadline",
-                metadata={"method": call.spec.api},
-            )
-        return await self._refresh(call, fetch, key, rule, config, None, None, "foreground")
+                return await self._fetch_alone(call, fetch, key, rule, config)
+            raise self._pending(call, "another caller is fetching it from the upstream and did not")
+        return await self._fetch_alone(call, fetch, key, rule, config)
 
     def _wait_budget(
         self, call: Call, started: float, config: CacheConfig, has_fallback: bool
@@ -184,7 +180,54 @@ class CacheStep:
             budget = min(budget, remaining - (STALE_MARGIN if has_fallback else 0.0))
         return budget
 
-    async def _refresh(
+    def _start_refresh(
+        self,
+        call: Call,
+        fetch: Fetch,
+        key: str,
+        rule: MethodRule,
+        config: CacheConfig,
+        lease: Lease,
+        mode: str,
+    ) -> tuple[asyncio.Task[Outcome], Call]:
+        """Starts the refresh of the lease holder as a task of its own, on a copy of the call
+        bounded by the lease: the caller may give up (or already have its answer), the refresh
+        goes on and its answer serves everyone, and it ends before its lease does, so no second
+        caller starts another one."""
+        copy = dataclasses.replace(
+            call, trailing=[], attempts=0, deadline=time.monotonic() + config.lock_ttl
+        )
+        work = self._fetch_and_store(copy, fetch, key, rule, config, lease, mode)
+        return self._spawn(work, name=f"cache-refresh-{mode}"), copy
+
+    async def _await_refresh(
+        self,
+        call: Call,
+        task: asyncio.Task[Outcome],
+        copy: Call,
+        fallback: tuple[Message, Snapshot, float] | None,
+    ) -> Outcome:
+        remaining = call.remaining()
+        within = None
+        if remaining is not None:
+            within = remaining - (STALE_MARGIN if fallback is not None else 0.0)
+        try:
+            outcome = await asyncio.wait_for(asyncio.shield(task), within)
+        except TimeoutError:
+            if fallback is not None:
+                return self._stale(call, fallback, StaleReason.TIMEOUT)
+            raise self._pending(call, "the upstream did not") from None
+        call.attempts += copy.attempts
+        return self._conclude(call, outcome, fallback)
+
+    async def _fetch_alone(
+        self, call: Call, fetch: Fetch, key: str, rule: MethodRule, config: CacheConfig
+    ) -> Outcome:
+        """Fetches without the lease, within the caller's own deadline."""
+        outcome = await self._fetch_and_store(call, fetch, key, rule, config, None, "foreground")
+        return self._conclude(call, outcome, None)
+
+    async def _fetch_and_store(
         self,
         call: Call,
         fetch: Fetch,
@@ -192,10 +235,9 @@ class CacheStep:
         rule: MethodRule,
         config: CacheConfig,
         lease: Lease | None,
-        fallback: tuple[Message, Snapshot, float] | None,
         mode: str,
     ) -> Outcome:
-        """Fetches from the upstream, stores the answer, and releases the lease."""
+        """Fetches from the upstream, stores a good answer, and releases the lease."""
         if lease is not None:
             fetched_at: float | None = lease.started_at
         else:
@@ -204,22 +246,14 @@ class CacheStep:
             except StoreError as exc:
                 self._store_failed("now", exc)
                 fetched_at = None
-        deadline = call.deadline
-        if lease is not None:
-            # The refresh must end before its lease does, or a second caller would start one.
-            limit = time.monotonic() + config.lock_ttl
-            call.deadline = limit if deadline is None else min(deadline, limit)
-        error: RpcError | None = None
         try:
             outcome = await fetch(call)
         except RpcError as exc:
-            error, outcome = exc, Outcome(Delivery.NOT_SENT, error=exc)
+            outcome = Outcome(Delivery.NOT_SENT, error=exc)
         except BaseException:
             if lease is not None:  # cancelled: let another caller refresh at once
                 self._spawn(self._release(key, lease, 0.0))
             raise
-        finally:
-            call.deadline = deadline
         method = call.spec.rpc
         if outcome.response is not None:
             self.counters.refreshed(method, mode)
@@ -233,51 +267,47 @@ class CacheStep:
                     await self.store.put(key, entry, max(rule.max_stale, rule.ttl), lease)
                 except StoreError as exc:
                     self._store_failed("put", exc)
-            call.trailing.append((TRAILER, Served.MISS.value))
-            self.counters.served(method, Served.MISS.value)
             return outcome
         assert outcome.error is not None
         failure = outcome.error
-        transient = stale_on_error(failure.code)
-        self.counters.refresh_failed(method, failure.reason or failure.code.name)
+        reason = failure.reason or failure.code.name
+        self.counters.refresh_failed(method, reason)
+        log.info("cache refresh failed", extra={"method": call.spec.api, "reason": reason})
         if lease is not None:
+            transient = stale_on_error(failure.code)
             await self._release(key, lease, config.failure_cooldown if transient else 0.0)
-        if fallback is not None and transient:
-            log.warning(
-                "upstream failed; serving a stale cached answer",
-                extra={"method": call.spec.api, "reason": failure.reason or failure.code.name},
-            )
-            return self._stale(call, fallback, StaleReason.UPSTREAM_ERROR)
-        call.trailing.append((TRAILER, Served.MISS.value))
-        self.counters.served(method, Served.MISS.value)
-        if error is not None:
-            raise error
         return outcome
 
-    def _refresh_in_background(
-        self,
-        call: Call,
-        fetch: Fetch,
-        key: str,
-        rule: MethodRule,
-        config: CacheConfig,
-        lease: Lease,
-    ) -> None:
-        # Its own copy of the call: the caller has its answer and may be gone by then.
-        copy = dataclasses.replace(
-            call, trailing=[], attempts=0, deadline=time.monotonic() + config.lock_ttl
-        )
-
-        async def refresh() -> None:
-            try:
-                await self._refresh(copy, fetch, key, rule, config, lease, None, "background")
-            except RpcError as exc:
-                log.info(
-                    "background refresh failed",
-                    extra={"method": call.spec.api, "reason": exc.reason or exc.code.name},
+    def _conclude(
+        self, call: Call, outcome: Outcome, fallback: tuple[Message, Snapshot, float] | None
+    ) -> Outcome:
+        """The caller's answer from a refresh: its result, or the previous answer if the
+        upstream is unavailable for now."""
+        if outcome.response is None:
+            assert outcome.error is not None
+            if fallback is not None and stale_on_error(outcome.error.code):
+                log.warning(
+                    "upstream failed; serving a stale cached answer",
+                    extra={
+                        "method": call.spec.api,
+                        "reason": outcome.error.reason or outcome.error.code.name,
+                    },
                 )
+                return self._stale(call, fallback, StaleReason.UPSTREAM_ERROR)
+        call.trailing.append((TRAILER, Served.MISS.value))
+        self.counters.served(call.spec.rpc, Served.MISS.value)
+        return outcome
 
-        self._spawn(refresh(), name="cache-refresh")
+    def _pending(self, call: Call, who: str) -> RpcError:
+        call.trailing.append((TRAILER, Served.MISS.value))
+        self.counters.served(call.spec.rpc, Served.MISS.value)
+        return refusal(
+            grpc.StatusCode.DEADLINE_EXCEEDED,
+            "CACHE_REFRESH_PENDING",
+            f"{call.spec.api}: {who} answer within this call's deadline; the refresh goes on "
+            "and its answer will serve the next calls: retry, or call with a longer deadline",
+            metadata={"method": call.spec.api},
+        )
 
     async def _bypass(
         self, call: Call, fetch: Fetch, key: str, rule: MethodRule, keep: bool
@@ -359,10 +389,16 @@ class CacheStep:
                 extra={"operation": operation, "error": str(exc)},
             )
 
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str = "cache-release") -> None:
+    def _spawn(self, work: Coroutine[Any, Any, T], name: str = "cache-release") -> asyncio.Task[T]:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("cache task failed", exc_info=task.exception())
 
     # --- operations ------------------------------------------------------------------------
 

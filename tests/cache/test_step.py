@@ -17,7 +17,7 @@ import pytest
 from sidecar.cache.config import CacheConfig, MethodRule
 from sidecar.cache.memory import MemoryStore
 from sidecar.cache.step import CacheStep
-from sidecar.cache.store import Acquired, Entry, Lease, Snapshot, StoreError
+from sidecar.cache.store import Acquired, Entry, Lease, Snapshot, StoreError, cache_key
 from sidecar.errors import RpcError, error_info, refusal
 from sidecar.gateway import Call
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
@@ -372,18 +372,59 @@ async def test_the_refresh_ends_before_its_lease(step: CacheStep) -> None:
     assert deadline is not None and deadline - time.monotonic() <= CONFIG.lock_ttl
 
 
-async def test_a_cancelled_refresh_releases_its_lease(step: CacheStep) -> None:
+async def test_a_caller_that_gives_up_does_not_waste_the_refresh(step: CacheStep) -> None:
     upstream = Upstream(ok(rates()))
     upstream.gate = asyncio.Event()
     leader = asyncio.create_task(step.run(new_call(), upstream))
     await asyncio.sleep(0.02)
-    leader.cancel()
+    leader.cancel()  # e.g. the caller's deadline passed and gRPC cancelled the handler
     await asyncio.gather(leader, return_exceptions=True)
     upstream.gate.set()
-    # The next caller gets the lease at once rather than waiting for it to expire.
-    call = new_call(deadline=1.0)
+    await settle(step)
+    call = new_call()
     await step.run(call, upstream)
-    assert trailers(call)["cryptopay-cache"] == "miss" and upstream.calls == 2
+    assert trailers(call)["cryptopay-cache"] == "hit" and upstream.calls == 1
+
+
+async def test_a_slow_refresh_outlasting_the_holders_deadline(
+    step: CacheStep, clock: Clock
+) -> None:
+    upstream = Upstream(ok(rates("5")), ok(rates("6")))
+    upstream.gate = asyncio.Event()
+    with pytest.raises(RpcError) as info:
+        await step.run(new_call(deadline=0.2), upstream)
+    assert info.value.code is grpc.StatusCode.DEADLINE_EXCEEDED
+    assert info.value.reason == "CACHE_REFRESH_PENDING"
+    upstream.gate.set()
+    await settle(step)
+    assert (await step.run(new_call(), upstream)).response == rates("5")
+    # With a previous answer, the holder gets it before its deadline instead.
+    clock.advance(100)
+    upstream.gate = asyncio.Event()
+    call = new_call(deadline=0.2)
+    assert (await step.run(call, upstream)).response == rates("5")
+    assert trailers(call)["cryptopay-cache-stale"] == "timeout"
+    upstream.gate.set()
+    await settle(step)
+    assert (await step.run(new_call(), upstream)).response == rates("6")
+    assert upstream.calls == 2
+
+
+async def test_drain_releases_the_lease_of_a_cancelled_refresh(
+    step: CacheStep, clock: Clock
+) -> None:
+    upstream = Upstream(ok(rates("5")))
+    await step.run(new_call(), upstream)
+    clock.advance(70)
+    upstream.gate = asyncio.Event()
+    await step.run(new_call(), upstream)  # starts a background refresh, held at the gate
+    await asyncio.wait_for(step.drain(), 5)
+    assert not step._tasks
+    key = cache_key(CONFIG.key_prefix, "app", "GetExchangeRates", {})
+    seen = (await step.store.get(key)).entry
+    assert seen is not None
+    acquired = await step.store.acquire(key, seen.fetched_at, 1)
+    assert acquired.lease is not None  # released at once, not left to expire
 
 
 class BrokenStore(MemoryStore):
@@ -439,14 +480,3 @@ async def test_flush(step: CacheStep) -> None:
     assert await step.flush("GetExchangeRates") == 1
     assert (await step.run(new_call(), upstream)).response == rates("6")
     assert await step.flush() == 2
-
-
-async def test_drain_cancels_background_refreshes(step: CacheStep, clock: Clock) -> None:
-    upstream = Upstream(ok(rates("5")))
-    await step.run(new_call(), upstream)
-    clock.advance(70)
-    upstream.gate = asyncio.Event()
-    await step.run(new_call(), upstream)
-    assert step._tasks
-    await asyncio.wait_for(step.drain(), 5)
-    assert not step._tasks
