@@ -133,84 +133,113 @@ def parse_duration(value: float | str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or "s"]
 
 
-def _schema_errors(raw: Any) -> list[str]:
+# A problem in the section: where (keys below `cache`), and what is wrong.
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def thaw(raw: Any) -> Any:
+    """Plain dicts and lists from any mappings and sequences (a frozen policy snapshot)."""
+    if isinstance(raw, Mapping):
+        return {key: thaw(value) for key, value in raw.items()}
+    if isinstance(raw, list | tuple):
+        return [thaw(value) for value in raw]
+    return raw
+
+
+def _schema_problems(raw: Any) -> list[Problem]:
     import jsonschema  # slow to import; only needed when there is a section to check
 
     validator = jsonschema.Draft202012Validator(SCHEMA)
-    messages = []
+    problems: list[Problem] = []
     for error in sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path)):
-        path = ".".join(str(p) for p in (SECTION, *error.absolute_path))
+        path = tuple(error.absolute_path)
         if "propertyNames" in error.schema_path:
-            messages.append(
-                f"{path}: unknown method {error.instance!r}; "
+            message = (
+                f"unknown method {error.instance!r}; "
                 f"methods that can be cached: {', '.join(CACHEABLE)}"
             )
         elif error.validator == "oneOf":
-            messages.append(f"{path}: {_DURATION_SCHEMA['description']}, got {error.instance!r}")
+            message = f"{_DURATION_SCHEMA['description']}, got {error.instance!r}"
         else:
-            messages.append(f"{path}: {error.message}")
-    return messages
+            message = error.message
+        problems.append((path, message))
+    return problems
 
 
-def _method_errors(methods: Mapping[str, Any]) -> list[str]:
-    errors = []
+def _turned_off(settings: Mapping[str, Any]) -> bool:
+    return settings.get("enabled") is False or (
+        "ttl" in settings and parse_duration(settings["ttl"]) == 0
+    )
+
+
+def _method_problems(methods: Mapping[str, Any]) -> list[Problem]:
+    problems: list[Problem] = []
     for rpc, settings in methods.items():
-        if rpc in CACHEABLE or not isinstance(settings, Mapping):
-            continue
-        if settings.get("enabled") is False or settings.get("ttl") in (0, "0", "0s"):
+        if rpc in CACHEABLE or _turned_off(settings):
             continue  # turning a method off is always allowed
-        spec = BY_RPC[rpc]
         why = (
             "changes money or state"
-            if spec.mutating
+            if BY_RPC[rpc].mutating
             else "reads the app's money or state, which must always be current"
         )
-        errors.append(
-            f"{SECTION}.methods.{rpc}: {rpc} {why} and is never cached; "
-            f"only {', '.join(CACHEABLE)} can be"
+        problems.append(
+            (
+                ("methods", rpc),
+                f"{rpc} {why} and is never cached; only {', '.join(CACHEABLE)} can be",
+            )
         )
-    return errors
+    return problems
 
 
-def _rule(rpc: str, settings: Mapping[str, Any]) -> tuple[MethodRule | None, list[str]]:
-    base = DEFAULT_RULES[rpc]
-    if settings.get("enabled") is False:
+def _rule(rpc: str, settings: Mapping[str, Any]) -> tuple[MethodRule | None, list[Problem]]:
+    if _turned_off(settings):
         return None, []
-    rule = base
+    rule = DEFAULT_RULES[rpc]
     for name in ("ttl", "stale_while_revalidate", "max_stale", "invalid_ttl"):
         if name in settings:
             rule = replace(rule, **{name: parse_duration(settings[name])})
-    if rule.ttl <= 0:
-        return None, []
-    path = f"{SECTION}.methods.{rpc}"
-    errors = []
-    if "max_stale" not in settings and rule.max_stale < rule.ttl + rule.stale_while_revalidate:
+    problems: list[Problem] = []
+    window = rule.ttl + rule.stale_while_revalidate
+    if "max_stale" not in settings and rule.max_stale < window:
         # A longer ttl or window than the default max_stale: stretch it rather than refuse.
-        rule = replace(rule, max_stale=rule.ttl + rule.stale_while_revalidate)
-    if rule.max_stale < rule.ttl + rule.stale_while_revalidate:
-        errors.append(
-            f"{path}.max_stale ({rule.max_stale:g}s) must be at least ttl + "
-            f"stale_while_revalidate ({rule.ttl + rule.stale_while_revalidate:g}s)"
+        rule = replace(rule, max_stale=window)
+    if rule.max_stale < window:
+        problems.append(
+            (
+                ("methods", rpc, "max_stale"),
+                f"must be at least ttl + stale_while_revalidate ({window:g}s), "
+                f"got {rule.max_stale:g}s",
+            )
         )
     if rule.invalid_ttl is not None and rule.invalid_ttl > rule.ttl:
         rule = replace(rule, invalid_ttl=rule.ttl)
-    return rule, errors
+    return rule, problems
+
+
+def problems(raw: Any) -> list[Problem]:
+    """Every problem with a raw `cache` section (empty when it is valid), with its path."""
+    if raw is None:
+        return []
+    raw = thaw(raw)
+    found = _schema_problems(raw)
+    if found:
+        return found
+    found = _method_problems(raw.get("methods", {}))
+    if "lock_ttl" in raw and parse_duration(raw["lock_ttl"]) <= 0:
+        found.append((("lock_ttl",), f"must be greater than 0, got {raw['lock_ttl']!r}"))
+    for rpc, settings in raw.get("methods", {}).items():
+        if rpc in CACHEABLE:
+            found.extend(_rule(rpc, settings)[1])
+    return found
 
 
 def lint(raw: Any) -> list[str]:
-    """Every problem with a raw `cache` section (empty when it is valid)."""
-    if raw is None:
-        return []
-    errors = _schema_errors(raw)
-    if errors:
-        return errors
-    errors = _method_errors(raw.get("methods", {}))
-    if "lock_ttl" in raw and parse_duration(raw["lock_ttl"]) <= 0:
-        errors.append(f"{SECTION}.lock_ttl: must be greater than 0, got {raw['lock_ttl']!r}")
-    for rpc, settings in raw.get("methods", {}).items():
-        if rpc in CACHEABLE:
-            errors.extend(_rule(rpc, settings)[1])
-    return errors
+    """Every problem with a raw `cache` section, as `cache.<path>: <what is wrong>` lines."""
+    out = []
+    for path, message in problems(raw):
+        where = SECTION + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+        out.append(f"{where}: {message}")
+    return out
 
 
 def parse_cache_config(raw: Any) -> CacheConfig:
@@ -220,6 +249,7 @@ def parse_cache_config(raw: Any) -> CacheConfig:
         raise CacheConfigError("; ".join(errors))
     if not raw:
         return CacheConfig()
+    raw = thaw(raw)
     methods: dict[str, MethodRule] = {}
     overrides: Mapping[str, Any] = raw.get("methods", {})
     for rpc in CACHEABLE:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import Any
 
 import jsonschema
@@ -17,6 +18,7 @@ from sidecar.cache.config import (
     lint,
     parse_cache_config,
     parse_duration,
+    problems,
 )
 
 
@@ -108,7 +110,7 @@ def test_disabled_cache() -> None:
         ({"lock_ttl": 0}, "cache.lock_ttl: must be greater than 0"),
         (
             {"methods": {"GetMe": {"ttl": "1h", "stale_while_revalidate": "1h", "max_stale": 60}}},
-            "cache.methods.GetMe.max_stale (60s) must be at least ttl + stale_while_revalidate",
+            "cache.methods.GetMe.max_stale: must be at least ttl + stale_while_revalidate (7200s)",
         ),
         ([1, 2], "cache: [1, 2] is not of type 'object'"),
     ],
@@ -121,7 +123,27 @@ def test_errors_name_the_setting(raw: Any, message: str) -> None:
 
 
 def test_turning_off_a_non_cacheable_method_is_allowed() -> None:
-    assert lint({"methods": {"GetBalance": {"enabled": False}}}) == []
+    assert lint({"methods": {"GetBalance": {"enabled": False}, "GetStats": {"ttl": "0ms"}}}) == []
+
+
+def test_problems_carry_paths_relative_to_the_section() -> None:
+    assert problems({"methods": {"GetMe": {"ttl": "x"}, "Transfer": {}}}) == [
+        (
+            ("methods", "GetMe", "ttl"),
+            "seconds, or a string such as 500ms, 30s, 5m, 1h, 1d, got 'x'",
+        )
+    ]
+    assert [path for path, _ in problems({"methods": {"Transfer": {}}})] == [
+        ("methods", "Transfer")
+    ]
+
+
+def test_a_frozen_section_from_a_policy_snapshot() -> None:
+    frozen = MappingProxyType(
+        {"methods": MappingProxyType({"GetMe": MappingProxyType({"ttl": "5s"})})}
+    )
+    rule = parse_cache_config(frozen).rule("GetMe")
+    assert rule is not None and rule.ttl == 5.0
 
 
 def test_schema_is_valid_and_accepts_the_documented_example() -> None:
