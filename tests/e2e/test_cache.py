@@ -4,8 +4,6 @@ real HTTP to the emulator, whose request counts prove what went upstream."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,11 +11,13 @@ import aiohttp
 import grpc
 import pytest
 
+from sidecar import cli
 from sidecar.cache.config import CacheConfig, MethodRule
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.secrets import Secret
 from tests.conftest import EmulatorControl, RedisServer, RunningSidecar, start_sidecar
+from tests.helpers import free_port
 
 Replicas = Callable[..., Awaitable[list[RunningSidecar]]]
 
@@ -162,6 +162,7 @@ async def test_flush_over_http_and_from_the_command_line(
     token: str,
     redis_server: RedisServer,
     http_session: aiohttp.ClientSession,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     first, second = await replicas(2)
     await rates(first)
@@ -182,15 +183,10 @@ async def test_flush_over_http_and_from_the_command_line(
         "labels": {"method": "GetExchangeRates", "result": "miss"}
     } in info["counters"]
 
-    flushed = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "sidecar", "cache", "flush", "--redis-url", redis_server.url],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert flushed.returncode == 0, flushed.stderr
-    assert "flushed 2 cached answer(s)" in flushed.stdout
+    # The command, run in a thread (it runs its own event loop).
+    argv = ["cache", "flush", "--redis-url", redis_server.url]
+    assert await asyncio.to_thread(cli.main, argv) == 0
+    assert "flushed 2 cached answer(s)" in capsys.readouterr().out
     _, trailers = await rates(first)
     assert trailers["cryptopay-cache"] == "miss"
     assert await upstream_calls(control, token, "getExchangeRates") == 3
@@ -222,12 +218,16 @@ async def test_mutating_and_state_reads_are_never_cached(
     assert await upstream_calls(control, token, "getBalance") == 2
 
 
-def test_cli_flush_needs_a_target() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "sidecar", "cache", "flush"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 2 and "--redis-url" in result.stderr
+def test_cli_flush_needs_a_target(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CRYPTOPAY_SIDECAR_REDIS_URL", raising=False)
+    assert cli.main(["cache", "flush"]) == 2
+    assert "--redis-url" in capsys.readouterr().err
+
+
+def test_cli_flush_never_echoes_the_redis_url(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"redis://:s3cret-password@127.0.0.1:{free_port()}/0"
+    assert cli.main(["cache", "flush", "--redis-url", url]) == 1
+    err = capsys.readouterr().err
+    assert "failed" in err and "s3cret-password" not in err
