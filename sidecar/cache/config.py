@@ -18,12 +18,14 @@ methods that change money or state, and reads of the app's money or state, are r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
+from sidecar import duration
+from sidecar.config_section import SectionError, thaw
+from sidecar.duration import SCHEMA as DURATION
 from sidecar.methods import BY_RPC
 
 SECTION = "cache"
@@ -32,14 +34,9 @@ SECTION = "cache"
 # (balances, invoices, checks, transfers, stats) reflects money or state and is never cached.
 CACHEABLE = ("GetExchangeRates", "GetCurrencies", "GetMe")
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _DURATION_SCHEMA: dict[str, Any] = {
     "description": "seconds, or a string such as 500ms, 30s, 5m, 1h, 1d",
-    "oneOf": [
-        {"type": "number", "minimum": 0},
-        {"type": "string", "pattern": _DURATION.pattern},
-    ],
+    **DURATION,
 }
 
 # The JSON Schema of the section, for `policy lint` and editors.
@@ -117,42 +114,22 @@ class CacheConfig:
         return self.methods.get(rpc)
 
 
-def parse_duration(value: float | str) -> float:
+def parse_duration(value: object) -> float:
     """Seconds from a number or a string such as "500ms", "30s", "5m", "1h", "1d"."""
-    if isinstance(value, bool):
-        raise CacheConfigError(f"expected a duration, got {value!r}")
-    if isinstance(value, int | float):
-        if value < 0:
-            raise CacheConfigError(f"a duration cannot be negative, got {value}")
-        return float(value)
-    match = _DURATION.match(value)
-    if not match:
-        raise CacheConfigError(
-            f"expected a duration such as 500ms, 30s, 5m, 1h or 1d, got {value!r}"
-        )
-    return float(match.group(1)) * _UNITS[match.group(2) or "s"]
+    try:
+        return duration.parse_duration(value, "")
+    except ValueError as exc:
+        raise CacheConfigError(str(exc).lstrip(": ")) from None
 
 
-# A problem in the section: where (keys below `cache`), and what is wrong.
-Problem = tuple[tuple[str | int, ...], str]
-
-
-def thaw(raw: Any) -> Any:
-    """Plain dicts and lists from any mappings and sequences (a frozen policy snapshot)."""
-    if isinstance(raw, Mapping):
-        return {key: thaw(value) for key, value in raw.items()}
-    if isinstance(raw, list | tuple):
-        return [thaw(value) for value in raw]
-    return raw
-
-
-def _schema_problems(raw: Any) -> list[Problem]:
+def _schema_problems(raw: Any) -> list[SectionError]:
     import jsonschema  # slow to import; only needed when there is a section to check
 
     validator = jsonschema.Draft202012Validator(SCHEMA)
-    problems: list[Problem] = []
-    for error in sorted(validator.iter_errors(raw), key=lambda e: list(e.absolute_path)):
-        path = tuple(error.absolute_path)
+    found = []
+    for error in sorted(
+        validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path]
+    ):
         if "propertyNames" in error.schema_path:
             message = (
                 f"unknown method {error.instance!r}; "
@@ -162,8 +139,8 @@ def _schema_problems(raw: Any) -> list[Problem]:
             message = f"{_DURATION_SCHEMA['description']}, got {error.instance!r}"
         else:
             message = error.message
-        problems.append((path, message))
-    return problems
+        found.append(SectionError(SECTION, tuple(error.absolute_path), message))
+    return found
 
 
 def _turned_off(settings: Mapping[str, Any]) -> bool:
@@ -172,8 +149,8 @@ def _turned_off(settings: Mapping[str, Any]) -> bool:
     )
 
 
-def _method_problems(methods: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
+def _method_problems(methods: Mapping[str, Any]) -> list[SectionError]:
+    problems: list[SectionError] = []
     for rpc, settings in methods.items():
         if rpc in CACHEABLE or _turned_off(settings):
             continue  # turning a method off is always allowed
@@ -183,7 +160,8 @@ def _method_problems(methods: Mapping[str, Any]) -> list[Problem]:
             else "reads the app's money or state, which must always be current"
         )
         problems.append(
-            (
+            SectionError(
+                SECTION,
                 ("methods", rpc),
                 f"{rpc} {why} and is never cached; only {', '.join(CACHEABLE)} can be",
             )
@@ -191,21 +169,22 @@ def _method_problems(methods: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def _rule(rpc: str, settings: Mapping[str, Any]) -> tuple[MethodRule | None, list[Problem]]:
+def _rule(rpc: str, settings: Mapping[str, Any]) -> tuple[MethodRule | None, list[SectionError]]:
     if _turned_off(settings):
         return None, []
     rule = DEFAULT_RULES[rpc]
     for name in ("ttl", "stale_while_revalidate", "max_stale", "invalid_ttl"):
         if name in settings:
             rule = replace(rule, **{name: parse_duration(settings[name])})
-    problems: list[Problem] = []
+    problems: list[SectionError] = []
     window = rule.ttl + rule.stale_while_revalidate
     if "max_stale" not in settings and rule.max_stale < window:
         # A longer ttl or window than the default max_stale: stretch it rather than refuse.
         rule = replace(rule, max_stale=window)
     if rule.max_stale < window:
         problems.append(
-            (
+            SectionError(
+                SECTION,
                 ("methods", rpc, "max_stale"),
                 f"must be at least ttl + stale_while_revalidate ({window:g}s), "
                 f"got {rule.max_stale:g}s",
@@ -216,8 +195,8 @@ def _rule(rpc: str, settings: Mapping[str, Any]) -> tuple[MethodRule | None, lis
     return rule, problems
 
 
-def problems(raw: Any) -> list[Problem]:
-    """Every problem with a raw `cache` section (empty when it is valid), with its path."""
+def problems(raw: Any) -> list[SectionError]:
+    """Every problem of a raw `cache` section (paths relative to it), for `policy lint`."""
     if raw is None:
         return []
     raw = thaw(raw)
@@ -226,7 +205,9 @@ def problems(raw: Any) -> list[Problem]:
         return found
     found = _method_problems(raw.get("methods", {}))
     if "lock_ttl" in raw and parse_duration(raw["lock_ttl"]) <= 0:
-        found.append((("lock_ttl",), f"must be greater than 0, got {raw['lock_ttl']!r}"))
+        found.append(
+            SectionError(SECTION, ("lock_ttl",), f"must be greater than 0, got {raw['lock_ttl']!r}")
+        )
     for rpc, settings in raw.get("methods", {}).items():
         if rpc in CACHEABLE:
             found.extend(_rule(rpc, settings)[1])
@@ -235,11 +216,7 @@ def problems(raw: Any) -> list[Problem]:
 
 def lint(raw: Any) -> list[str]:
     """Every problem with a raw `cache` section, as `cache.<path>: <what is wrong>` lines."""
-    out = []
-    for path, message in problems(raw):
-        where = SECTION + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
-        out.append(f"{where}: {message}")
-    return out
+    return [str(problem) for problem in problems(raw)]
 
 
 def parse_cache_config(raw: Any) -> CacheConfig:

@@ -13,13 +13,13 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from sidecar.cache.config import CacheConfig, CacheConfigError, MethodRule, parse_cache_config
+from sidecar.cache.config import SECTION, CacheConfig, MethodRule, parse_cache_config
 from sidecar.cache.freshness import (
     Freshness,
     Next,
@@ -35,6 +35,7 @@ from sidecar.cache.freshness import (
 )
 from sidecar.cache.metrics import CacheCounters, CacheMetrics
 from sidecar.cache.store import CacheStore, Entry, Lease, Snapshot, StoreError, cache_key
+from sidecar.config_section import SectionCache
 from sidecar.errors import RpcError, refusal
 from sidecar.gateway import Call, Fetch
 from sidecar.outcome import Delivery, Outcome
@@ -68,9 +69,8 @@ class CacheStep:
         self.store = store
         self.scope = scope
         self.counters = CacheCounters(metrics)
-        self._config = config or CacheConfig()
-        self._raw: Any = None
-        self._parsed = self._config
+        self._section = SectionCache(SECTION, parse_cache_config, config or CacheConfig())
+        self._current = self._section.default
         self._tasks: set[asyncio.Task[Any]] = set()
         self._logged: dict[str, float] = {}
         self._decoded: dict[str, tuple[bytes, Message]] = {}
@@ -79,23 +79,13 @@ class CacheStep:
 
     def config_for(self, call: Call) -> CacheConfig:
         """The call's policy snapshot's `cache` section if it has one, else the constructor's."""
-        sections = getattr(call.policy, "sections", None)
-        raw = sections.get("cache") if isinstance(sections, Mapping) else None
-        if raw is None:
-            return self._config
-        if raw is not self._raw:
-            try:
-                self._parsed = parse_cache_config(raw)
-            except CacheConfigError as exc:
-                # The policy loader lints sections before activating them; this is a backstop.
-                log.error("invalid cache policy; using defaults", extra={"error": str(exc)})
-                self._parsed = self._config
-            self._raw = raw
-        return self._parsed
+        self._current = self._section.get(call.policy)
+        return self._current
 
     @property
     def config(self) -> CacheConfig:
-        return self._parsed if self._raw is not None else self._config
+        """The settings the latest call ran under."""
+        return self._current
 
     # --- the step --------------------------------------------------------------------------
 

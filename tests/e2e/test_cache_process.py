@@ -7,7 +7,7 @@ import asyncio
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import aiohttp
@@ -70,13 +70,13 @@ def replicas(
                 replica.proc.communicate()
 
 
-async def burst(stubs: list[pb_grpc.CryptoPayServiceStub]) -> list[str]:
+async def burst(stubs: Sequence[pb_grpc.CryptoPayServiceStub]) -> list[str]:
     """CALLS concurrent calls spread over the replicas; the cryptopay-cache trailer of each."""
 
     async def one(stub: pb_grpc.CryptoPayServiceStub) -> str:
         call = stub.GetExchangeRates(pb.GetExchangeRatesRequest(), timeout=30)
         assert (await call).items
-        return dict(await call.trailing_metadata())["cryptopay-cache"]
+        return str(dict(await call.trailing_metadata())["cryptopay-cache"])
 
     return await asyncio.gather(*(one(stubs[i % len(stubs)]) for i in range(CALLS)))
 
