@@ -208,6 +208,7 @@ class CacheStep:
                 return self._stale(call, fallback, StaleReason.TIMEOUT)
             raise self._pending(call, "the upstream did not") from None
         call.attempts += copy.attempts
+        call.trailing.extend(copy.trailing)
         return self._conclude(call, outcome, fallback)
 
     async def _fetch_alone(
