@@ -14,6 +14,7 @@ import dataclasses
 import logging
 import time
 from collections.abc import Coroutine
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import grpc
@@ -34,7 +35,7 @@ from sidecar.cache.freshness import (
     stale_reason,
 )
 from sidecar.cache.metrics import CacheCounters, CacheMetrics
-from sidecar.cache.store import CacheStore, Entry, Lease, Snapshot, StoreError, cache_key
+from sidecar.cache.store import CacheStore, Entry, Lease, StoreError, cache_key
 from sidecar.config_section import SectionCache
 from sidecar.errors import RpcError, refusal
 from sidecar.gateway import Call, Fetch
@@ -55,6 +56,23 @@ STALE_MARGIN = 0.05
 MIN_FETCH_TIME = 0.05
 # Store failures are logged at most this often (per operation), not once per call.
 LOG_EVERY = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Fallback:
+    """A previous answer a caller may serve instead of a fresh one, while younger than
+    max_stale: its age is checked again when it is served, after any wait or refresh."""
+
+    response: Message
+    age_at_read: float
+    read_at: float  # time.monotonic() when it was read
+    max_stale: float
+
+    def age(self) -> float:
+        return self.age_at_read + (time.monotonic() - self.read_at)
+
+    def usable(self) -> bool:
+        return self.age() < self.max_stale
 
 
 class CacheStep:
@@ -130,7 +148,8 @@ class CacheStep:
                 return await self._without_store(call, fetch, "acquire", exc)
             fallback = None
             if response is not None and freshness is not Freshness.UNUSABLE:
-                fallback = (response, snapshot, read_at)
+                age = snapshot.age or 0.0
+                fallback = Fallback(response, age, read_at, effective.max_stale)
             if acquired.lease is not None:
                 revalidate = freshness is Freshness.REVALIDATE
                 mode = "background" if revalidate else "foreground"
@@ -195,7 +214,7 @@ class CacheStep:
         call: Call,
         task: asyncio.Task[Outcome],
         copy: Call,
-        fallback: tuple[Message, Snapshot, float] | None,
+        fallback: Fallback | None,
     ) -> Outcome:
         remaining = call.remaining()
         within = None
@@ -204,7 +223,7 @@ class CacheStep:
         try:
             outcome = await asyncio.wait_for(asyncio.shield(task), within)
         except TimeoutError:
-            if fallback is not None:
+            if fallback is not None and fallback.usable():
                 return self._stale(call, fallback, StaleReason.TIMEOUT)
             raise self._pending(call, "the upstream did not") from None
         call.attempts += copy.attempts
@@ -269,14 +288,13 @@ class CacheStep:
             await self._release(key, lease, config.failure_cooldown if transient else 0.0)
         return outcome
 
-    def _conclude(
-        self, call: Call, outcome: Outcome, fallback: tuple[Message, Snapshot, float] | None
-    ) -> Outcome:
+    def _conclude(self, call: Call, outcome: Outcome, fallback: Fallback | None) -> Outcome:
         """The caller's answer from a refresh: its result, or the previous answer if the
         upstream is unavailable for now."""
         if outcome.response is None:
             assert outcome.error is not None
-            if fallback is not None and stale_on_error(outcome.error.code):
+            transient = stale_on_error(outcome.error.code)
+            if fallback is not None and fallback.usable() and transient:
                 log.warning(
                     "upstream failed; serving a stale cached answer",
                     extra={
@@ -355,11 +373,8 @@ class CacheStep:
         self.counters.served(call.spec.rpc, served.value)
         return Outcome(Delivery.DONE, response=response)
 
-    def _stale(
-        self, call: Call, fallback: tuple[Message, Snapshot, float], reason: StaleReason
-    ) -> Outcome:
-        response, snapshot, read_at = fallback
-        age = (snapshot.age or 0.0) + (time.monotonic() - read_at)
+    def _stale(self, call: Call, fallback: Fallback, reason: StaleReason) -> Outcome:
+        response, age = fallback.response, fallback.age()
         call.trailing.append((STALE_TRAILER, reason.value))
         self.counters.stale(call.spec.rpc, reason.value)
         return self._answer(call, Served.STALE, response, age)

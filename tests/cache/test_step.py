@@ -264,6 +264,20 @@ async def test_never_older_than_max_stale(step: CacheStep, clock: Clock) -> None
     assert trailers(call) == {"cryptopay-cache": "miss"}
 
 
+async def test_a_fallback_that_ages_past_max_stale_is_not_served(
+    step: CacheStep, clock: Clock
+) -> None:
+    upstream = Upstream(ok(rates("5")), unavailable())
+    await step.run(new_call(), upstream)
+    clock.advance(RULE.max_stale - 0.1)  # still usable when read...
+    upstream.gate = asyncio.Event()
+    pending = asyncio.create_task(step.run(new_call(), upstream))
+    await asyncio.sleep(0.2)  # ...but not once the refresh has failed
+    upstream.gate.set()
+    outcome = await pending
+    assert outcome.error is not None and outcome.error.code is grpc.StatusCode.UNAVAILABLE
+
+
 async def test_no_cache_asks_the_upstream_and_stores_its_answer(
     step: CacheStep, clock: Clock
 ) -> None:
