@@ -196,6 +196,11 @@ async def test_flush_over_http_and_from_the_command_line(
     assert trailers["cryptopay-cache"] == "miss"
     assert await upstream_calls(control, token, "getExchangeRates") == 3
 
+    # Through a sidecar's admin endpoint (the way to flush an in-memory cache).
+    argv = ["cache", "flush", "--admin-url", f"http://127.0.0.1:{second.sidecar.http_port}"]
+    assert await asyncio.to_thread(cli.main, [*argv, "--method", "GetExchangeRates"]) == 0
+    assert "flushed 1 cached answer(s)" in capsys.readouterr().out
+
 
 async def test_redis_outage_sends_calls_upstream(
     replicas: Replicas, control: EmulatorControl, token: str, redis_server: RedisServer
