@@ -41,7 +41,6 @@ _DURATION_SCHEMA: dict[str, Any] = {
 
 # The JSON Schema of the section, for `policy lint` and editors.
 SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "cache",
     "description": "Shared cache of reference data (exchange rates, currencies, app info).",
     "type": "object",
