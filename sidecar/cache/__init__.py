@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sidecar.cache.config import CacheConfig
     from sidecar.cache.step import CacheStep
+    from sidecar.redis_connection import Redis
     from sidecar.secrets import Secret
 
 
@@ -22,13 +23,19 @@ def build(
     upstream_url: str,
     redis_url: Secret | None = None,
     config: CacheConfig | None = None,
+    redis: Redis | None = None,
 ) -> CacheStep:
-    """The cache step: shared through Redis when a URL is given, else in this process."""
+    """The cache step: shared through Redis when a client or URL is given, else in this
+    process. A given client stays open when the step closes (its owner closes it)."""
     from sidecar.cache.step import CacheStep
     from sidecar.cache.store import CacheStore, scope_of
 
     store: CacheStore
-    if redis_url:
+    if redis is not None:
+        from sidecar.cache.redis import RedisStore
+
+        store = RedisStore(redis, owns_client=False)
+    elif redis_url:
         from sidecar.cache.redis import RedisStore
         from sidecar.redis_connection import connect
 

@@ -130,8 +130,10 @@ class RedisStore:
         *,
         poll_min: float = 0.002,
         poll_max: float = 0.05,
+        owns_client: bool = True,
     ) -> None:
         self._client = client
+        self._owns_client = owns_client  # a client shared with other steps is closed by them
         self._poll_min = poll_min
         self._poll_max = poll_max
         self._get = client.register_script(_GET)
@@ -264,4 +266,5 @@ class RedisStore:
                 with contextlib.suppress(asyncio.CancelledError):
                     await watch.task
         self._watches.clear()
-        await self._client.aclose()
+        if self._owns_client:
+            await self._client.aclose()
