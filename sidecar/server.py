@@ -114,7 +114,12 @@ class Sidecar:
                 )
             )
         retrier, idempotency = self._retries_and_idempotency()
-        self._cache = cache.build(s.token, s.upstream_url, s.redis_url, s.cache)
+        self._cache = cache.build(
+            s.token,
+            s.upstream_url,
+            config=s.cache,
+            redis=self._redis_client() if s.redis_url else None,
+        )
         self.gateway = Gateway(
             self._upstream,
             GatewaySettings(request_timeout=s.request_timeout),

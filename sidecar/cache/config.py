@@ -27,6 +27,7 @@ from sidecar import duration
 from sidecar.config_section import SectionError, thaw
 from sidecar.duration import SCHEMA as DURATION
 from sidecar.methods import BY_RPC
+from sidecar.policy import sections
 
 SECTION = "cache"
 
@@ -241,3 +242,12 @@ def parse_cache_config(raw: Any) -> CacheConfig:
         allow_bypass=raw.get("allow_bypass", True),
         key_prefix=raw.get("key_prefix", defaults.key_prefix),
     )
+
+
+sections.register(
+    SECTION,
+    validate=problems,
+    schema=SCHEMA,
+    description="shared cache of reference data: TTLs, stale-while-revalidate, maximum "
+    "staleness, bypass (docs/cache.md)",
+)

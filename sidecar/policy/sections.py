@@ -36,7 +36,11 @@ class SectionProblem(Protocol):
 Validator = Callable[[Any], Sequence[SectionProblem]]
 
 # Modules that call register() when imported.
-PROVIDERS: tuple[str, ...] = ("sidecar.retry.settings", "sidecar.idempotency.settings")
+PROVIDERS: tuple[str, ...] = (
+    "sidecar.retry.settings",
+    "sidecar.idempotency.settings",
+    "sidecar.cache.config",
+)
 
 KNOWN = ("rate_limits", "retries", "idempotency", "cache")
 

@@ -1,5 +1,6 @@
 """Three sidecar processes sharing one Redis: a burst of GetExchangeRates calls spread over them
-makes exactly one upstream request per TTL window, counted at the emulator."""
+makes exactly one upstream request per TTL window, counted at the emulator. The TTL comes from
+the `cache` section of the policy file, as operators set it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 import grpc
@@ -23,6 +25,14 @@ from tests.helpers import free_port
 
 REPLICAS = 3
 CALLS = 200
+# Long enough for a burst to finish within one window on a busy machine.
+TTL = 4.0
+POLICY = f"""\
+version: 1
+cache:
+  methods:
+    GetExchangeRates: {{ttl: {TTL}s, stale_while_revalidate: 0s, max_stale: 1m}}
+"""
 
 
 @dataclass
@@ -34,8 +44,10 @@ class Replica:
 
 @pytest.fixture
 def replicas(
-    emulator: RunningEmulator, token: str, redis_server: RedisServer
+    emulator: RunningEmulator, token: str, redis_server: RedisServer, tmp_path: Path
 ) -> Iterator[list[Replica]]:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
     started = []
     for _ in range(REPLICAS):
         grpc_port, http_port = free_port(), free_port()
@@ -45,6 +57,8 @@ def replicas(
             emulator.base_url,
             "--redis-url",
             redis_server.url,
+            "--policy",
+            str(policy),
             "--grpc-listen",
             f"127.0.0.1:{grpc_port}",
             "--http-listen",
@@ -94,17 +108,24 @@ async def test_three_replicas_make_one_upstream_request_per_ttl_window(
 
     channels = [grpc.aio.insecure_channel(f"127.0.0.1:{r.grpc_port}") for r in replicas]
     stubs = [pb_grpc.CryptoPayServiceStub(channel) for channel in channels]
-    # A slow upstream answer keeps the first refresh in flight while the burst arrives, so
-    # callers on every replica find it under way and wait for it.
+    # A slow upstream answer keeps the refresh in flight while the burst arrives, so callers
+    # on every replica find it under way and wait for it.
     slow = {"method": "getExchangeRates", "kind": "latency", "latency_ms": 300, "count": 1}
+    one_miss = ["hit"] * (CALLS - 1) + ["miss"]
     try:
         await control.fault(token, **slow)
-        served = await burst(stubs)
-        assert sorted(served) == ["hit"] * (CALLS - 1) + ["miss"]
+        window = asyncio.get_running_loop().time()
+        assert sorted(await burst(stubs)) == one_miss
         assert await upstream_requests() == 1
-        # Still within the (default, one minute) TTL: nothing more goes upstream.
+        # Still within the TTL: nothing more goes upstream.
         assert set(await burst(stubs)) == {"hit"}
         assert await upstream_requests() == 1
+
+        # The next TTL window: one more upstream request for all three replicas.
+        await asyncio.sleep(max(0.0, window + TTL + 0.2 - asyncio.get_running_loop().time()))
+        await control.fault(token, **slow)
+        assert sorted(await burst(stubs)) == one_miss
+        assert await upstream_requests() == 2
 
         # A flush from the command line starts a new window for every replica.
         flushed = await asyncio.to_thread(
@@ -115,16 +136,15 @@ async def test_three_replicas_make_one_upstream_request_per_ttl_window(
             timeout=60,
         )
         assert flushed.returncode == 0, flushed.stderr
-        await control.fault(token, **slow)
-        assert sorted(await burst(stubs)) == ["hit"] * (CALLS - 1) + ["miss"]
-        assert await upstream_requests() == 2
+        assert sorted(await burst(stubs)) == one_miss
+        assert await upstream_requests() == 3
 
         # So does one over HTTP to any replica.
         url = f"http://127.0.0.1:{replicas[2].http_port}/admin/cache/flush"
         async with http_session.post(url) as response:
             assert response.status == 200
-        assert sorted(await burst(stubs)) == ["hit"] * (CALLS - 1) + ["miss"]
-        assert await upstream_requests() == 3
+        assert sorted(await burst(stubs)) == one_miss
+        assert await upstream_requests() == 4
     finally:
         for channel in channels:
             await channel.close(None)

@@ -356,6 +356,7 @@ def test_a_good_policy_has_no_problems() -> None:
         transfers: {{recipients: [1, 2], require_comment: true}}
     retries: {{max_attempts: 2, methods: {{GetBalance: {{max_attempts: 4}}}}}}
     idempotency: {{require_key: mutating, ttl: 24h}}
+    cache: {{methods: {{GetExchangeRates: {{ttl: 30s}}, GetMe: {{enabled: false}}}}}}
     rate_limits: {{anything: [the, rate, limiter, checks]}}
     """
     assert problems(text) == []
@@ -375,6 +376,29 @@ def test_the_retries_and_idempotency_sections_are_checked() -> None:
             "'5x' is not a duration: write seconds, or a number with ms, s, m, h or d",
         ),
     ]
+
+
+def test_the_cache_section_is_checked() -> None:
+    text = (
+        "version: 1\ncache:\n  lock_ttl: 10s\n  methods:\n    GetBalance: {ttl: 5s}\n"
+        "    GetMe: {ttl: 1h, max_stale: 1m}\n"
+    )
+    found = [(p[0], p[3], p[4]) for p in problems(text)]
+    assert found == [
+        (
+            5,
+            "cache.methods.GetBalance",
+            "GetBalance reads the app's money or state, which must always be current and is "
+            "never cached; only GetExchangeRates, GetCurrencies, GetMe can be",
+        ),
+        (
+            6,
+            "cache.methods.GetMe.max_stale",
+            "must be at least ttl + stale_while_revalidate (4200s), got 60s",
+        ),
+    ]
+    found = [(p[0], p[3]) for p in problems("version: 1\ncache:\n  methods: {GetMe: {tll: 1h}}\n")]
+    assert found == [(3, "cache.methods.GetMe.tll")]
 
 
 def test_mode_off_caps_need_no_redis() -> None:
@@ -409,7 +433,7 @@ def test_section_validators_join_the_report() -> None:
         found = problems("version: 1\ncache:\n  buckets: 5\n")
         assert [p[3:] for p in found] == [("cache.buckets", "must be a list, got int 5")]
     finally:
-        sections.register("cache", validate=lambda raw: [], schema=before.schema)
+        sections.register("cache", validate=before.validate, schema=before.schema)
         lint_module.reset_cache()
 
 
