@@ -49,7 +49,7 @@ class Settings:
     request_timeout: float = 30.0
     max_concurrent_rpcs: int = 1000
     redis_probe_interval: float = 1.0
-    cache: CacheConfig | None = None  # None: the policy file's `cache` section, or defaults
+    cache: CacheConfig | None = None  # used when the policy has no `cache` section; None: defaults
 
 
 def _env(name: str, default: str | None = None) -> str | None:
