@@ -27,6 +27,7 @@ def build(
 ) -> CacheStep:
     """The cache step: shared through Redis when a client or URL is given, else in this
     process. A given client stays open when the step closes (its owner closes it)."""
+    from sidecar.cache.metrics import Exported
     from sidecar.cache.step import CacheStep
     from sidecar.cache.store import CacheStore, scope_of
 
@@ -44,4 +45,4 @@ def build(
         from sidecar.cache.memory import MemoryStore
 
         store = MemoryStore()
-    return CacheStep(store, config, scope=scope_of(token, upstream_url))
+    return CacheStep(store, config, scope=scope_of(token, upstream_url), metrics=Exported())

@@ -1,7 +1,7 @@
 """What the cache counts, behind a small interface so any metrics backend can be plugged in.
 
-`CacheCounters` keeps the counts in process (the admin endpoint shows them); a telemetry
-backend implements `CacheMetrics` (or wraps `CacheCounters`) to export them as:
+`CacheCounters` keeps the counts in process (the admin endpoint shows them) and forwards them;
+`Exported` forwards them to the sidecar's Prometheus registry, as:
 
     cryptopay_sidecar_cache_requests_total{method, result}     hit|miss|stale|bypass
     cryptopay_sidecar_cache_stale_total{method, reason}        revalidating|upstream-error|timeout
@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections import Counter
 from typing import Protocol
+
+from sidecar.telemetry import metrics
 
 PREFIX = "cryptopay_sidecar_cache_"
 
@@ -28,6 +30,25 @@ class CacheMetrics(Protocol):
     def refresh_failed(self, method: str, reason: str) -> None: ...
 
     def store_error(self, operation: str) -> None: ...
+
+
+class Exported:
+    """Reports to the sidecar's Prometheus registry (`GET /metrics`)."""
+
+    def served(self, method: str, result: str) -> None:
+        metrics.cache_request(method, result)
+
+    def stale(self, method: str, reason: str) -> None:
+        metrics.cache_stale(method, reason)
+
+    def refreshed(self, method: str, mode: str) -> None:
+        metrics.cache_refreshed(method, mode)
+
+    def refresh_failed(self, method: str, reason: str) -> None:
+        metrics.cache_refresh_failed(method, reason)
+
+    def store_error(self, operation: str) -> None:
+        metrics.cache_store_error(operation)
 
 
 class CacheCounters:

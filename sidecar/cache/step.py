@@ -40,6 +40,7 @@ from sidecar.config_section import SectionCache
 from sidecar.errors import RpcError, refusal
 from sidecar.gateway import Call, Fetch
 from sidecar.outcome import Delivery, Outcome
+from sidecar.telemetry import tracing
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +205,12 @@ class CacheStep:
         goes on and its answer serves everyone, and it ends before its lease does, so no second
         caller starts another one."""
         copy = dataclasses.replace(
-            call, trailing=[], attempts=0, deadline=time.monotonic() + config.lock_ttl
+            call,
+            trailing=[],
+            attempts=0,
+            deliveries=[],
+            params=dict(call.params),
+            deadline=time.monotonic() + config.lock_ttl,
         )
         work = self._fetch_and_store(copy, fetch, key, rule, config, lease, mode)
         return self._spawn(work, name=f"cache-refresh-{mode}"), copy
@@ -227,6 +233,7 @@ class CacheStep:
                 return self._stale(call, fallback, StaleReason.TIMEOUT)
             raise self._pending(call, "the upstream did not") from None
         call.attempts += copy.attempts
+        call.deliveries.extend(copy.deliveries)
         call.trailing.extend(copy.trailing)
         return self._conclude(call, outcome, fallback)
 
@@ -304,12 +311,12 @@ class CacheStep:
                 )
                 return self._stale(call, fallback, StaleReason.UPSTREAM_ERROR)
         call.trailing.append((TRAILER, Served.MISS.value))
-        self.counters.served(call.spec.rpc, Served.MISS.value)
+        self._served(call, Served.MISS.value)
         return outcome
 
     def _pending(self, call: Call, who: str) -> RpcError:
         call.trailing.append((TRAILER, Served.MISS.value))
-        self.counters.served(call.spec.rpc, Served.MISS.value)
+        self._served(call, Served.MISS.value)
         return refusal(
             grpc.StatusCode.DEADLINE_EXCEEDED,
             "CACHE_REFRESH_PENDING",
@@ -322,7 +329,7 @@ class CacheStep:
         self, call: Call, fetch: Fetch, key: str, rule: MethodRule, keep: bool
     ) -> Outcome:
         call.trailing.append((TRAILER, Served.BYPASS.value))
-        self.counters.served(call.spec.rpc, Served.BYPASS.value)
+        self._served(call, Served.BYPASS.value)
         fetched_at: float | None = None
         if keep:
             try:
@@ -347,7 +354,7 @@ class CacheStep:
     ) -> Outcome:
         self._store_failed(operation, exc)
         call.trailing.append((TRAILER, Served.MISS.value))
-        self.counters.served(call.spec.rpc, Served.MISS.value)
+        self._served(call, Served.MISS.value)
         return await fetch(call)
 
     # --- helpers ---------------------------------------------------------------------------
@@ -370,8 +377,12 @@ class CacheStep:
         call.trailing.append((TRAILER, served.value))
         if age is not None:
             call.trailing.append((AGE_TRAILER, f"{max(age, 0.0):.3f}"))
-        self.counters.served(call.spec.rpc, served.value)
+        self._served(call, served.value)
         return Outcome(Delivery.DONE, response=response)
+
+    def _served(self, call: Call, result: str) -> None:
+        self.counters.served(call.spec.rpc, result)
+        tracing.annotate({tracing.CACHE_RESULT: result})
 
     def _stale(self, call: Call, fallback: Fallback, reason: StaleReason) -> Outcome:
         response, age = fallback.response, fallback.age()

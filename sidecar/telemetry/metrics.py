@@ -114,6 +114,38 @@ IDEMPOTENCY = Counter(
     registry=REGISTRY,
 )
 
+# --- cache ----------------------------------------------------------------------------------------
+CACHE_REQUESTS = Counter(
+    f"{PREFIX}_cache_requests",
+    "Answers to cacheable RPCs, by RPC and result (hit, miss, stale, bypass).",
+    ["method", "result"],
+    registry=REGISTRY,
+)
+CACHE_STALE = Counter(
+    f"{PREFIX}_cache_stale",
+    "Stale cached answers served, by RPC and reason (revalidating, upstream-error, timeout).",
+    ["method", "reason"],
+    registry=REGISTRY,
+)
+CACHE_REFRESHES = Counter(
+    f"{PREFIX}_cache_refreshes",
+    "Cached answers refreshed from the upstream, by RPC and mode (foreground, background).",
+    ["method", "mode"],
+    registry=REGISTRY,
+)
+CACHE_REFRESH_FAILURES = Counter(
+    f"{PREFIX}_cache_refresh_failures",
+    "Refreshes of cached answers that failed, by RPC and error name.",
+    ["method", "reason"],
+    registry=REGISTRY,
+)
+CACHE_STORE_ERRORS = Counter(
+    f"{PREFIX}_cache_store_errors",
+    "Cache store operations that failed (calls then went upstream uncached), by operation.",
+    ["operation"],
+    registry=REGISTRY,
+)
+
 # --- policy ---------------------------------------------------------------------------------------
 POLICY_DECISIONS = Counter(
     f"{PREFIX}_policy_decisions",
@@ -239,6 +271,26 @@ def ratelimit(bucket: str, result: RateLimitResult, wait_seconds: float = 0.0) -
 
 def idempotency(method: str, result: IdempotencyResult) -> None:
     IDEMPOTENCY.labels(method, result).inc()
+
+
+def cache_request(method: str, result: str) -> None:
+    _child(CACHE_REQUESTS, method, result).inc()
+
+
+def cache_stale(method: str, reason: str) -> None:
+    _child(CACHE_STALE, method, reason).inc()
+
+
+def cache_refreshed(method: str, mode: str) -> None:
+    _child(CACHE_REFRESHES, method, mode).inc()
+
+
+def cache_refresh_failed(method: str, reason: str) -> None:
+    CACHE_REFRESH_FAILURES.labels(method, reason).inc()
+
+
+def cache_store_error(operation: str) -> None:
+    CACHE_STORE_ERRORS.labels(operation).inc()
 
 
 def policy_decision(rule: str, mode: PolicyMode, result: PolicyResult) -> None:

@@ -64,6 +64,7 @@ POLICY_MODE = "cryptopay.policy.mode"  # enforce | audit
 RATELIMIT_BUCKET = "cryptopay.ratelimit.bucket"
 RATELIMIT_RESULT = "cryptopay.ratelimit.result"  # admitted | waited | refused
 IDEMPOTENCY_RESULT = "cryptopay.idempotency.result"
+CACHE_RESULT = "cryptopay.cache.result"  # hit | miss | stale | bypass
 RETRY_DELAY = "cryptopay.retry.delay_seconds"
 UPDATE_TYPE = "cryptopay.webhook.update_type"
 RESEND_COUNT = "http.request.resend_count"  # OTel HTTP semantic conventions

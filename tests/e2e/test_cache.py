@@ -161,6 +161,24 @@ async def test_caller_bypass(replicas: Replicas, control: EmulatorControl, token
     assert await upstream_calls(control, token, "getExchangeRates") == 2
 
 
+async def test_metrics_are_scraped(replicas: Replicas, http_session: aiohttp.ClientSession) -> None:
+    [sidecar] = await replicas(1)
+    await rates(sidecar)
+    await rates(sidecar)
+    url = f"http://127.0.0.1:{sidecar.sidecar.http_port}/metrics"
+    async with http_session.get(url) as response:
+        text = await response.text()
+    for result in ("hit", "miss"):
+        line = (
+            f'cryptopay_sidecar_cache_requests_total{{method="GetExchangeRates",result="{result}"}}'
+        )
+        assert line in text
+    assert (
+        'cryptopay_sidecar_cache_refreshes_total{method="GetExchangeRates",mode="foreground"}'
+        in text
+    )
+
+
 async def test_flush_over_http_and_from_the_command_line(
     replicas: Replicas,
     control: EmulatorControl,

@@ -212,10 +212,18 @@ async def test_policy_decisions_are_counted_and_traced(
 async def test_reads_and_steps_not_configured_have_no_span(stub: Any, spans: SpanRecorder) -> None:
     await stub.GetMe(pb.GetMeRequest())
     [server] = await spans.ended("/cryptopay.v1.CryptoPayService/GetMe")
-    # No rate limit configured, and a read skips idempotency.
-    policy, attempt = spans.children(server)
-    assert (policy.name, attempt.name) == ("policy", "upstream getMe")
+    # No rate limit configured, and a read skips idempotency; it goes through the cache.
+    policy, cache = spans.children(server)
+    assert (policy.name, cache.name) == ("policy", "cache")
+    assert attr(cache, tracing.CACHE_RESULT) == "miss"
+    [attempt] = spans.children(cache)
+    assert attempt.name == "upstream getMe"
     assert [s.kind for s in spans.children(attempt)] == [SpanKind.CLIENT]
+    # Answered from the cache: no upstream span at all.
+    await stub.GetMe(pb.GetMeRequest())
+    servers = await spans.ended("/cryptopay.v1.CryptoPayService/GetMe", count=2)
+    hit = next(s for s in spans.children(servers[-1]) if s.name == "cache")
+    assert attr(hit, tracing.CACHE_RESULT) == "hit" and spans.children(hit) == []
 
 
 async def test_health_checks_are_not_traced(sidecar: RunningSidecar, spans: SpanRecorder) -> None:
