@@ -413,7 +413,8 @@ def code_messages() -> list[re.Pattern[str]]:
                 if sum(len(str(t)) for t in text) < 10:
                     continue  # f"{a}: {b}" would match anything
                 parts = [
-                    re.escape(v.value) if isinstance(v, ast.Constant) else ".+" for v in node.values
+                    re.escape(str(v.value)) if isinstance(v, ast.Constant) else ".+"
+                    for v in node.values
                 ]
                 out.append(re.compile("".join(parts)))
     return out
