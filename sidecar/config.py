@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sidecar.secrets import Secret
+from sidecar.webhooks.settings import DEFAULT_PATH, WebhookSettings
 
 if TYPE_CHECKING:
     from sidecar.cache.config import CacheConfig
@@ -19,6 +20,7 @@ UPSTREAMS = {
     "testnet": "https://testnet-pay.crypt.bot",
 }
 TOKEN_ENV = "CRYPTOPAY_API_TOKEN"
+PREVIOUS_TOKEN_ENV = "CRYPTOPAY_PREVIOUS_API_TOKEN"
 ENV_PREFIX = "CRYPTOPAY_SIDECAR_"
 TOKEN_PATTERN = re.compile(r"^\d+:[A-Za-z0-9]{35}$")
 # A well-formed token the embedded emulator accepts; it is not a secret.
@@ -50,6 +52,7 @@ class Settings:
     max_concurrent_rpcs: int = 1000
     redis_probe_interval: float = 1.0
     cache: CacheConfig | None = None  # used when the policy has no `cache` section; None: defaults
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -141,6 +144,161 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=float(_env("REQUEST_TIMEOUT", "30") or 30),
         help="upper bound of one upstream attempt, in seconds (default %(default)s)",
     )
+    add_webhook_arguments(parser)
+
+
+def _number(name: str, default: float) -> float:
+    return float(_env(name, str(default)) or default)
+
+
+def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("webhooks (docs/webhooks.md)")
+    group.add_argument(
+        "--webhook-path",
+        default=_env("WEBHOOK_PATH", DEFAULT_PATH),
+        help="POST path of the webhook endpoint on --http-listen; may end in a secret segment "
+        "(default %(default)s; env CRYPTOPAY_SIDECAR_WEBHOOK_PATH, which keeps it out of ps)",
+    )
+    group.add_argument(
+        "--previous-token-file",
+        default=_env("PREVIOUS_TOKEN_FILE"),
+        help="file with the previous API token, whose signatures are still accepted during a "
+        f"token rotation; otherwise ${PREVIOUS_TOKEN_ENV} if set",
+    )
+    group.add_argument(
+        "--webhook-freshness",
+        type=float,
+        default=_number("WEBHOOK_FRESHNESS", 86400),
+        metavar="SECONDS",
+        help="refuse updates whose request_date is older than this (default %(default)s)",
+    )
+    group.add_argument(
+        "--webhook-clock-skew",
+        type=float,
+        default=_number("WEBHOOK_CLOCK_SKEW", 300),
+        metavar="SECONDS",
+        help="refuse updates whose request_date is further ahead than this (default %(default)s)",
+    )
+    group.add_argument(
+        "--webhook-body-limit",
+        type=int,
+        default=int(_number("WEBHOOK_BODY_LIMIT", 65536)),
+        metavar="BYTES",
+        help="larger bodies get 413 (default %(default)s)",
+    )
+    group.add_argument(
+        "--webhook-retention",
+        type=int,
+        default=int(_number("WEBHOOK_RETENTION", 100_000)),
+        metavar="EVENTS",
+        help="events kept for subscribers to resume from (default %(default)s)",
+    )
+    group.add_argument(
+        "--webhook-dedupe-ttl",
+        type=float,
+        default=_number("WEBHOOK_DEDUPE_TTL", 0),
+        metavar="SECONDS",
+        help="how long an invoice's update is remembered as seen; never less than freshness + "
+        "clock skew (default: that minimum)",
+    )
+    group.add_argument(
+        "--webhook-visibility-timeout",
+        type=float,
+        default=_number("WEBHOOK_VISIBILITY_TIMEOUT", 30),
+        metavar="SECONDS",
+        help="consumer groups: time to acknowledge an event before it is delivered again "
+        "(default %(default)s)",
+    )
+    group.add_argument(
+        "--webhook-subscriber-buffer",
+        type=int,
+        default=int(_number("WEBHOOK_SUBSCRIBER_BUFFER", 256)),
+        metavar="EVENTS",
+        help="events buffered per live subscriber; a slower one reads from the log instead "
+        "(default %(default)s)",
+    )
+    group.add_argument(
+        "--webhook-namespace",
+        default=_env("WEBHOOK_NAMESPACE", ""),
+        help="Redis key namespace of the event log (default cryptopay:webhooks:<app id>)",
+    )
+    group.add_argument(
+        "--webhook-reconcile-interval",
+        type=float,
+        default=_number("WEBHOOK_RECONCILE_INTERVAL", 0),
+        metavar="SECONDS",
+        help="poll getInvoices this often and publish a synthetic event for a paid invoice "
+        "whose webhook did not arrive; 0 disables (default %(default)s)",
+    )
+    group.add_argument(
+        "--webhook-reconcile-lookback",
+        type=float,
+        default=_number("WEBHOOK_RECONCILE_LOOKBACK", 3600),
+        metavar="SECONDS",
+        help="how far back a reconciliation sweep looks for paid invoices (default %(default)s)",
+    )
+
+
+def read_previous_token(token_file: str | None) -> Secret | None:
+    if token_file:
+        try:
+            value = Path(token_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read --previous-token-file {token_file}: {exc.strerror}"
+            ) from None
+        source = f"--previous-token-file {token_file}"
+    else:
+        value = os.environ.get(PREVIOUS_TOKEN_ENV, "").strip()
+        source = f"${PREVIOUS_TOKEN_ENV}"
+        if not value:
+            return None
+    if not TOKEN_PATTERN.match(value):
+        raise ConfigError(
+            f"the token from {source} is not of the form <app id>:<35 letters and digits>"
+        )
+    return Secret(value)
+
+
+def webhook_settings_from_args(args: argparse.Namespace, demo: bool) -> WebhookSettings:
+    path = args.webhook_path
+    if not path.startswith("/") or any(c.isspace() for c in path):
+        raise ConfigError(f"--webhook-path must be a URL path starting with /, got {path!r}")
+    settings = WebhookSettings(
+        path=path,
+        previous_token=None if demo else read_previous_token(args.previous_token_file),
+        freshness=args.webhook_freshness,
+        clock_skew=args.webhook_clock_skew,
+        body_limit=args.webhook_body_limit,
+        retention=args.webhook_retention,
+        dedupe_ttl=args.webhook_dedupe_ttl,
+        visibility_timeout=args.webhook_visibility_timeout,
+        subscriber_buffer=args.webhook_subscriber_buffer,
+        namespace=args.webhook_namespace,
+        reconcile_interval=args.webhook_reconcile_interval,
+        reconcile_lookback=args.webhook_reconcile_lookback,
+    )
+    checks = {
+        "--webhook-freshness": settings.freshness > 0,
+        "--webhook-clock-skew": settings.clock_skew >= 0,
+        "--webhook-body-limit": settings.body_limit >= 1024,
+        "--webhook-retention": settings.retention >= 1,
+        "--webhook-dedupe-ttl": settings.dedupe_ttl >= 0,
+        "--webhook-visibility-timeout": 1 <= settings.visibility_timeout <= 12 * 3600,
+        "--webhook-subscriber-buffer": settings.subscriber_buffer >= 1,
+        "--webhook-reconcile-interval": settings.reconcile_interval >= 0,
+        "--webhook-reconcile-lookback": settings.reconcile_lookback > 0,
+    }
+    bad = [flag for flag, ok in checks.items() if not ok]
+    if bad:
+        raise ConfigError(f"{', '.join(bad)}: out of range (see --help)")
+    if settings.reconcile_interval and settings.reconcile_lookback > settings.dedupe_seconds:
+        raise ConfigError(
+            "--webhook-reconcile-lookback must not exceed the dedupe TTL "
+            "(--webhook-dedupe-ttl, at least freshness + clock skew): a sweep would publish "
+            "invoices again whose updates were already forgotten"
+        )
+    return settings
 
 
 def resolve_upstream(value: str) -> str:
@@ -201,6 +359,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         grace_seconds=args.grace,
         shutdown_delay=args.shutdown_delay,
         request_timeout=args.request_timeout,
+        webhooks=webhook_settings_from_args(args, args.demo),
     )
 
 

@@ -7,7 +7,7 @@ reason whenever the gRPC health service says NOT_SERVING."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from aiohttp import web
 
@@ -31,6 +31,11 @@ def create_app(readiness: ReadinessCheck) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
+
+
+def add_routes(app: web.Application, routes: Iterable[web.RouteDef]) -> None:
+    """Lets a component add its own endpoints (webhooks, /metrics) before the app starts."""
+    app.router.add_routes(list(routes))
 
 
 async def start(app: web.Application, host: str, port: int) -> web.AppRunner:

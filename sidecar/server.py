@@ -1,9 +1,11 @@
-"""Assembles and runs the sidecar: gRPC server, HTTP side, upstream session, demo emulator.
+"""Assembles and runs the sidecar: gRPC server, HTTP side, upstream session, demo emulator,
+webhook event log.
 
 Start-up order puts the upstream session before the gRPC port, and shutdown reverses it:
 health goes NOT_SERVING first (gRPC health and /readyz), new calls are still served for
---shutdown-delay seconds while load balancers notice, then in-flight calls finish within the
-grace period, then the upstream session closes.
+--shutdown-delay seconds while load balancers notice, then webhook subscriptions end (clients
+resume elsewhere), in-flight calls finish within the grace period, then the HTTP side (webhook
+ingest), the upstream session and the event log close.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from sidecar.config import ConfigError, Settings, split_host_port
 from sidecar.gateway import Gateway, GatewaySettings
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as webhook_pb
+from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as webhook_pb_grpc
 from sidecar.idempotency.memory import MemoryIdempotencyStore
 from sidecar.idempotency.redis import RedisIdempotencyStore
 from sidecar.idempotency.step import IdempotencyStep
@@ -43,10 +47,14 @@ from sidecar.spend.store import SpendStore
 from sidecar.telemetry import health as health_model
 from sidecar.telemetry import links, metrics, tracing
 from sidecar.upstream import HttpUpstream, UpstreamSettings
+from sidecar.webhooks import ingest
+from sidecar.webhooks.delivery.subscribe import WebhookService
+from sidecar.webhooks.hub import Webhooks
 
 log = logging.getLogger(__name__)
 
 SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CryptoPayService"].full_name
+WEBHOOK_SERVICE_NAME = webhook_pb.DESCRIPTOR.services_by_name["WebhookService"].full_name
 
 GRPC_OPTIONS: list[tuple[str, Any]] = [
     ("grpc.max_concurrent_streams", 256),
@@ -79,6 +87,7 @@ class Sidecar:
     _emulator: Any = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _cache: CacheStep | None = None
+    webhooks: Webhooks | None = None
     _closers: list[Any] = field(default_factory=list)
     policy: PolicyHolder | None = None
     _policy_step: PolicyStep | None = None
@@ -93,12 +102,14 @@ class Sidecar:
         tracing.setup()
         # NOT_SERVING until everything below is up (the servicer starts out SERVING).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
-        for name in ("", SERVICE_NAME):
+        for name in ("", SERVICE_NAME, WEBHOOK_SERVICE_NAME):
             await self._health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
-        self.health.add_publisher(health_model.grpc_publisher(self._health, (SERVICE_NAME,)))
+        self.health.add_publisher(
+            health_model.grpc_publisher(self._health, (SERVICE_NAME, WEBHOOK_SERVICE_NAME))
+        )
         self._start_policy()
-        if s.demo:
-            await self._start_emulator()
+        self.webhooks = Webhooks.create(s.webhooks, s.token, s.redis_url)
+        self.webhooks.start()
         self._upstream = HttpUpstream(
             UpstreamSettings(
                 base_url=s.upstream_url, token=s.token, request_timeout=s.request_timeout
@@ -137,9 +148,11 @@ class Sidecar:
             interceptors=[tracing.grpc_server_interceptor()],
         )
         pb_grpc.add_CryptoPayServiceServicer_to_server(CryptoPayService(self.gateway), server)
+        webhook_pb_grpc.add_WebhookServiceServicer_to_server(WebhookService(self.webhooks), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+            (SERVICE_NAME, WEBHOOK_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME),
+            server,
         )
         host, port = split_host_port(s.grpc_listen)
         self.grpc_port = server.add_insecure_port(f"{host}:{port}")
@@ -151,9 +164,12 @@ class Sidecar:
             app.router.add_get("/policy", self._policy_status)
             metrics.add_routes(app)
             cache_admin.add_routes(app, self._cache)
+            http_server.add_routes(app, [web.post(s.webhooks.path, ingest.handler(self.webhooks))])
             http_host, http_port = split_host_port(s.http_listen)
             self._http = await http_server.start(app, http_host, http_port)
             self.http_port = _bound_port(self._http) or http_port
+        if s.demo:
+            await self._start_emulator()
 
         if self._watcher is not None:
             self._watcher.start()
@@ -266,11 +282,28 @@ class Sidecar:
         from sidecar.emulator.runner import start_emulator
 
         host, port = split_host_port(self.settings.demo_emulator_listen)
-        self._emulator = await start_emulator(EmulatorConfig(), host=host, port=port)
+        # The emulator delivers its signed webhooks to our own ingest, so the whole flow runs.
+        webhook_url = self.webhook_url()
+        self._emulator = await start_emulator(
+            EmulatorConfig(webhook_url=webhook_url), host=host, port=port
+        )
         log.info(
             "demo mode: embedded Crypto Pay emulator",
-            extra={"emulator_url": self._emulator.base_url},
+            extra={"emulator_url": self._emulator.base_url, "webhook_url": webhook_url},
         )
+
+    def webhook_url(self) -> str | None:
+        """Where this sidecar receives webhooks, as seen from the same host."""
+        if not self.settings.http_listen or not self.http_port:
+            return None
+        host, _ = split_host_port(self.settings.http_listen)
+        if host in ("0.0.0.0", ""):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.http_port}{self.settings.webhooks.path}"
 
     def readiness(self) -> tuple[bool, str]:
         return self.health.probe()
@@ -289,11 +322,15 @@ class Sidecar:
         )
         if self.settings.shutdown_delay > 0 and self._server is not None:
             await asyncio.sleep(self.settings.shutdown_delay)
+        if self.webhooks is not None:
+            await self.webhooks.begin_shutdown()
         if self._server is not None:
             await self._server.stop(self.settings.grace_seconds)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._emulator is not None:
+            await self._emulator.stop()
         if self._http is not None:
             await self._http.cleanup()
         if self._cache is not None:
@@ -307,8 +344,8 @@ class Sidecar:
         if self._redis is not None:
             # This process's Redis users stopped with it: their reports are stale now.
             health_model.clear_dependency("redis")
-        if self._emulator is not None:
-            await self._emulator.stop()
+        if self.webhooks is not None:
+            await self.webhooks.close()
         self.health.close()
         log.info("stopped")
 

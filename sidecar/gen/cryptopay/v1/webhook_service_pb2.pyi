@@ -64,7 +64,7 @@ class SubscribeRequest(_message.Message):
     group: _builtins.str
     "Join this consumer group (letters, digits, '.', '_', ':', '-'; up to 64). Empty: broadcast."
     consumer: _builtins.str
-    "The member's name within the group; default: a unique name per stream. A member that\n    reconnects under the same name is not given its own unacknowledged events first: they\n    return to the group after the visibility timeout, like any member's.\n    "
+    "The member's name within the group; default: a unique name per stream. A member that\n    reconnects under the same name hands the events it had not acknowledged back to the group\n    at once (without a name they return after the visibility timeout).\n    "
     max_in_flight: _builtins.int
     'Groups: at most this many unacknowledged events at a time (1..1000; default 16).'
 

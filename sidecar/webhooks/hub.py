@@ -1,0 +1,67 @@
+"""The webhook component as the server assembles it: event log, tail, ingest, gRPC service."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sidecar import logs
+from sidecar.redis_connection import describe
+from sidecar.secrets import Secret
+from sidecar.webhooks.groups import GroupMember
+from sidecar.webhooks.log import EventLog
+from sidecar.webhooks.memory import MemoryEventLog
+from sidecar.webhooks.redis_streams import RedisEventLog
+from sidecar.webhooks.settings import DEFAULT_PATH, WebhookSettings
+from sidecar.webhooks.tail import Tail
+
+log = logging.getLogger(__name__)
+
+
+def default_namespace(token: Secret) -> str:
+    """Per app, so apps sharing a Redis never see each other's events."""
+    app_id = token.reveal().partition(":")[0]
+    return f"cryptopay:webhooks:{app_id if app_id.isdigit() else 'app'}"
+
+
+@dataclass
+class Webhooks:
+    settings: WebhookSettings
+    event_log: EventLog
+    tokens: tuple[Secret, ...]
+    tail: Tail
+    # Local members by (group, consumer), so that a local Ack frees their room at once.
+    members: dict[tuple[str, str], GroupMember] = field(default_factory=dict)
+    closing: bool = False
+
+    @classmethod
+    def create(cls, settings: WebhookSettings, token: Secret, redis_url: Secret | None) -> Webhooks:
+        event_log: EventLog
+        if redis_url is not None:
+            namespace = settings.namespace or default_namespace(token)
+            event_log = RedisEventLog(redis_url, namespace, settings.retention)
+            where = f"redis stream {{{namespace}}}:events at {describe(redis_url)}"
+        else:
+            event_log = MemoryEventLog(settings.retention)
+            where = "memory (lost on restart, not shared with other replicas)"
+        tokens = (token,) if settings.previous_token is None else (token, settings.previous_token)
+        for secret in tokens:
+            logs.redact(secret.reveal())
+        if settings.path != DEFAULT_PATH:
+            logs.redact(settings.path)  # it may carry a secret segment
+        log.info(
+            "webhook event log",
+            extra={"log": where, "retention": settings.retention, "tokens": len(tokens)},
+        )
+        return cls(settings, event_log, tokens, Tail(event_log))
+
+    def start(self) -> None:
+        self.tail.start()
+
+    async def begin_shutdown(self) -> None:
+        """Ends every subscription (clients resume elsewhere); ingest keeps working."""
+        self.closing = True
+        await self.tail.stop()
+
+    async def close(self) -> None:
+        await self.event_log.close()
