@@ -21,18 +21,21 @@ _UPDATE_TYPE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class Reason(enum.Enum):
-    """Why a request is refused: (HTTP status, machine-readable name)."""
+    """Why a request is refused; the name is the `error` of the answer."""
 
-    BODY_TOO_LARGE = 413
-    BAD_SIGNATURE = 401
-    BAD_CONTENT_TYPE = 400
-    MALFORMED_UPDATE = 400
-    STALE_REQUEST_DATE = 400
-    FUTURE_REQUEST_DATE = 400
+    BODY_TOO_LARGE = "BODY_TOO_LARGE"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    BAD_CONTENT_TYPE = "BAD_CONTENT_TYPE"
+    MALFORMED_UPDATE = "MALFORMED_UPDATE"
+    STALE_REQUEST_DATE = "STALE_REQUEST_DATE"
+    FUTURE_REQUEST_DATE = "FUTURE_REQUEST_DATE"
 
     @property
     def status(self) -> int:
-        return int(self.value)
+        return _STATUS.get(self, 400)
+
+
+_STATUS = {Reason.BODY_TOO_LARGE: 413, Reason.BAD_SIGNATURE: 401}
 
 
 @dataclass(frozen=True, slots=True)

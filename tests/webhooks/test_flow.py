@@ -109,13 +109,18 @@ async def test_slow_subscriber_blocks_neither_ingest_nor_others(
     )
     try:
         stub = WebhookStub(running.channel)
-        slow_call = stub.Subscribe(wpb.SubscribeRequest())
+        # A small, fixed HTTP/2 window, so the unread stream pushes back on the sidecar soon.
+        slow_channel = grpc.aio.insecure_channel(
+            running.target, options=[("grpc.http2.bdp_probe", 0)]
+        )
+        slow_call = WebhookStub(slow_channel).Subscribe(wpb.SubscribeRequest())
         fast = subscribe(stub)
         await asyncio.sleep(0.2)
         url = ingest_url(running)
         count = 300
         for n in range(1, count + 1):
-            status, _ = await post_signed(http_session, url, token, update_body(10_000 + n))
+            body = update_body(10_000 + n, payload="x" * 4000)
+            status, _ = await post_signed(http_session, url, token, body)
             assert status == 200
         fast_events = await fast.take(count)
         # The slow one has not read anything yet; it still gets every event, in order, once.
@@ -127,6 +132,7 @@ async def test_slow_subscriber_blocks_neither_ingest_nor_others(
             assert [e.invoice.invoice_id for e in events] == [10_000 + n for n in range(1, 301)]
         slow.cancel()
         fast.cancel()
+        await slow_channel.close(None)
     finally:
         await running.channel.close(None)
         await running.sidecar.stop()
