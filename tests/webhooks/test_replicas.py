@@ -1,0 +1,144 @@
+"""Two sidecar processes sharing one Redis: fan-out across replicas, and a consumer group that
+survives one replica being killed."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import grpc
+import pytest
+from google.protobuf.duration_pb2 import Duration
+
+from sidecar.emulator.runner import RunningEmulator
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
+from tests.conftest import EmulatorControl, RedisServer
+from tests.e2e.test_process import spawn, wait_serving
+from tests.helpers import free_port
+from tests.webhooks.conftest import WebhookStub, route_webhooks, subscribe
+
+
+@dataclass
+class Replica:
+    proc: subprocess.Popen[str]
+    channel: grpc.aio.Channel
+    http_port: int
+
+    @property
+    def api(self) -> pb_grpc.CryptoPayServiceStub:
+        return pb_grpc.CryptoPayServiceStub(self.channel)
+
+    @property
+    def webhooks(self) -> WebhookStub:
+        return WebhookStub(self.channel)
+
+    @property
+    def ingest_url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}/webhooks/cryptopay"
+
+
+StartReplicas = Callable[[int], Awaitable[list[Replica]]]
+
+
+@pytest.fixture
+async def start_replicas(
+    emulator: RunningEmulator, token: str, redis_server: RedisServer
+) -> AsyncIterator[StartReplicas]:
+    started: list[Replica] = []
+
+    async def start(count: int) -> list[Replica]:
+        spawned = []
+        for _ in range(count):  # all start at once: process start-up dominates these tests
+            grpc_port, http_port = free_port(), free_port()
+            proc = spawn(
+                "serve",
+                "--grpc-listen",
+                f"127.0.0.1:{grpc_port}",
+                "--http-listen",
+                f"127.0.0.1:{http_port}",
+                "--upstream",
+                emulator.base_url,
+                "--redis-url",
+                redis_server.url,
+                "--log-level",
+                "warning",
+                env={"CRYPTOPAY_API_TOKEN": token},
+            )
+            channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
+            started.append(Replica(proc, channel, http_port))
+            spawned.append((grpc_port, proc))
+        for grpc_port, proc in spawned:
+            wait_serving(grpc_port, proc)
+        return started[-count:]
+
+    yield start
+    for replica in started:
+        await replica.channel.close(None)
+        if replica.proc.poll() is None:
+            replica.proc.send_signal(signal.SIGTERM)
+        try:
+            replica.proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            replica.proc.kill()
+            replica.proc.communicate(timeout=5)
+
+
+async def pay(replica: Replica, control: EmulatorControl, token: str) -> int:
+    created = await replica.api.CreateInvoice(pb.CreateInvoiceRequest(asset="USDT", amount="4"))
+    await control.pay(token, created.invoice.invoice_id)
+    return int(created.invoice.invoice_id)
+
+
+async def test_an_event_received_by_one_replica_reaches_subscribers_of_another(
+    start_replicas: StartReplicas, control: EmulatorControl, token: str
+) -> None:
+    a, b = await start_replicas(2)
+    await route_webhooks(control, token, a.ingest_url)
+    on_a, on_b = subscribe(a.webhooks), subscribe(b.webhooks)
+    await on_a.none_within(0.3)
+    await on_b.none_within(0.3)
+    paid = [await pay(a, control, token) for _ in range(3)]
+    got_b = await on_b.take(3)
+    got_a = await on_a.take(3)
+    assert [e.invoice.invoice_id for e in got_b] == paid
+    assert [e.event_id for e in got_b] == [e.event_id for e in got_a]
+    on_a.cancel()
+    on_b.cancel()
+
+
+async def test_a_killed_members_unacknowledged_events_go_to_another_member(
+    start_replicas: StartReplicas, control: EmulatorControl, token: str
+) -> None:
+    a, b = await start_replicas(2)
+    await route_webhooks(control, token, b.ingest_url)
+    second = Duration(seconds=1)
+    group = {"group": "billing", "visibility_timeout": second}
+    doomed = subscribe(a.webhooks, consumer="on-a", max_in_flight=2, **group)
+    await doomed.none_within(0.5)
+    held_ids = [await pay(b, control, token) for _ in range(2)]
+    held = await doomed.take(2)
+    assert sorted(e.invoice.invoice_id for e in held) == sorted(held_ids)
+
+    survivor = subscribe(b.webhooks, consumer="on-b", **group)
+    await survivor.none_within(0.3)
+    later_ids = [await pay(b, control, token) for _ in range(2)]
+    later = await survivor.take(2)  # the doomed member is full
+    assert sorted(e.invoice.invoice_id for e in later) == sorted(later_ids)
+    acked = await b.webhooks.Ack(
+        wpb.AckRequest(group="billing", event_ids=[e.event_id for e in later])
+    )
+    assert acked.acknowledged == 2
+
+    a.proc.kill()  # no goodbye: its events are released only by the visibility timeout
+    a.proc.wait(10)
+    doomed.cancel()
+    recovered = await survivor.take(2, within=20)
+    assert sorted(e.event_id for e in recovered) == sorted(e.event_id for e in held)
+    assert all(e.delivery_attempt >= 2 for e in recovered)
+    await b.webhooks.Ack(wpb.AckRequest(group="billing", event_ids=[e.event_id for e in recovered]))
+    await survivor.none_within(1.5)
+    survivor.cancel()
