@@ -9,11 +9,13 @@ from decimal import Decimal
 import aiohttp
 import grpc
 
+from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
 from sidecar.signature import verify
-from tests.conftest import EmulatorControl, RunningSidecar
+from sidecar.webhooks.settings import WebhookSettings
+from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
 from tests.helpers import rich_details
 from tests.webhooks.conftest import (
     Events,
@@ -97,16 +99,9 @@ async def test_filters_by_update_type_and_asset(
 
 
 async def test_slow_subscriber_blocks_neither_ingest_nor_others(
-    emulator: object, token: str, http_session: aiohttp.ClientSession
+    emulator: RunningEmulator, token: str, http_session: aiohttp.ClientSession
 ) -> None:
-    from sidecar.webhooks.settings import WebhookSettings
-    from tests.conftest import start_sidecar
-
-    running = await start_sidecar(
-        emulator,  # type: ignore[arg-type]
-        token,
-        webhooks=WebhookSettings(subscriber_buffer=4),
-    )
+    running = await start_sidecar(emulator, token, webhooks=WebhookSettings(subscriber_buffer=4))
     try:
         stub = WebhookStub(running.channel)
         # A small, fixed HTTP/2 window, so the unread stream pushes back on the sidecar soon.
@@ -153,3 +148,46 @@ async def test_bad_requests_are_refused_before_streaming(sidecar: RunningSidecar
         assert fields == {"group", "event_ids"}
     else:
         raise AssertionError("expected INVALID_ARGUMENT")
+
+
+async def test_a_cursor_behind_retention_is_told_to_resume_from_the_earliest(
+    emulator: RunningEmulator, token: str, http_session: aiohttp.ClientSession
+) -> None:
+    running = await start_sidecar(emulator, token, webhooks=WebhookSettings(retention=5))
+    try:
+        url = ingest_url(running)
+        for n in range(1, 41):
+            assert (await post_signed(http_session, url, token, update_body(900 + n)))[0] == 200
+        stub = WebhookStub(running.channel)
+        error = await subscribe(stub, after_event_id="1-0").error()
+        assert error.code() == grpc.StatusCode.OUT_OF_RANGE
+        info = rich_details(error)["ErrorInfo"]
+        assert info.reason == "EVENTS_EXPIRED" and "START_POSITION_EARLIEST" in str(error.details())
+        earliest = subscribe(stub, start=wpb.START_POSITION_EARLIEST)
+        kept = await earliest.take(5)
+        assert [e.invoice.invoice_id for e in kept][-1] < 941
+        earliest.cancel()
+    finally:
+        await running.channel.close(None)
+        await running.sidecar.stop()
+
+
+async def test_shutdown_ends_streams_with_where_to_resume(
+    emulator: RunningEmulator, token: str, http_session: aiohttp.ClientSession
+) -> None:
+    running = await start_sidecar(emulator, token)
+    stub = WebhookStub(running.channel)
+    events = subscribe(stub)
+    member = subscribe(stub, group="g")
+    await events.none_within(0.3)
+    assert (await post_signed(http_session, ingest_url(running), token, update_body(1)))[0] == 200
+    [event] = await events.take(1)
+    await member.take(1)
+    stopping = asyncio.create_task(running.sidecar.stop())
+    for stream in (events, member):
+        error = await stream.error()
+        assert error.code() == grpc.StatusCode.UNAVAILABLE
+        assert rich_details(error)["ErrorInfo"].reason == "SIDECAR_SHUTTING_DOWN"
+    assert f"after_event_id={event.event_id}" in str(error.details())
+    await stopping
+    await running.channel.close(None)
