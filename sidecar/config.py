@@ -227,15 +227,17 @@ def add_webhook_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=_number("WEBHOOK_RECONCILE_INTERVAL", 0),
         metavar="SECONDS",
-        help="poll getInvoices this often and publish a synthetic event for a paid invoice "
-        "whose webhook did not arrive; 0 disables (default %(default)s)",
+        help="poll getInvoices this often about invoices created through the sidecar, and "
+        "publish a synthetic event for a paid one whose webhook did not arrive; 0 disables "
+        "(default %(default)s)",
     )
     group.add_argument(
-        "--webhook-reconcile-lookback",
+        "--webhook-reconcile-grace",
         type=float,
-        default=_number("WEBHOOK_RECONCILE_LOOKBACK", 3600),
+        default=_number("WEBHOOK_RECONCILE_GRACE", 60),
         metavar="SECONDS",
-        help="how far back a reconciliation sweep looks for paid invoices (default %(default)s)",
+        help="how long after an invoice is paid its webhook may still arrive before the sweep "
+        "publishes a synthetic event (default %(default)s)",
     )
 
 
@@ -276,7 +278,7 @@ def webhook_settings_from_args(args: argparse.Namespace, demo: bool) -> WebhookS
         subscriber_buffer=args.webhook_subscriber_buffer,
         namespace=args.webhook_namespace,
         reconcile_interval=args.webhook_reconcile_interval,
-        reconcile_lookback=args.webhook_reconcile_lookback,
+        reconcile_grace=args.webhook_reconcile_grace,
     )
     checks = {
         "--webhook-freshness": settings.freshness > 0,
@@ -287,17 +289,11 @@ def webhook_settings_from_args(args: argparse.Namespace, demo: bool) -> WebhookS
         "--webhook-visibility-timeout": 1 <= settings.visibility_timeout <= 12 * 3600,
         "--webhook-subscriber-buffer": settings.subscriber_buffer >= 1,
         "--webhook-reconcile-interval": settings.reconcile_interval >= 0,
-        "--webhook-reconcile-lookback": settings.reconcile_lookback > 0,
+        "--webhook-reconcile-grace": settings.reconcile_grace >= 0,
     }
     bad = [flag for flag, ok in checks.items() if not ok]
     if bad:
         raise ConfigError(f"{', '.join(bad)}: out of range (see --help)")
-    if settings.reconcile_interval and settings.reconcile_lookback > settings.dedupe_seconds:
-        raise ConfigError(
-            "--webhook-reconcile-lookback must not exceed the dedupe TTL "
-            "(--webhook-dedupe-ttl, at least freshness + clock skew): a sweep would publish "
-            "invoices again whose updates were already forgotten"
-        )
     return settings
 
 

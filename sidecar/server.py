@@ -50,6 +50,7 @@ from sidecar.upstream import HttpUpstream, UpstreamSettings
 from sidecar.webhooks import ingest
 from sidecar.webhooks.delivery.subscribe import WebhookService
 from sidecar.webhooks.hub import Webhooks
+from sidecar.webhooks.reconcile import InvoiceTrackingService
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,11 @@ class Sidecar:
             maximum_concurrent_rpcs=s.max_concurrent_rpcs,
             interceptors=[tracing.grpc_server_interceptor()],
         )
-        pb_grpc.add_CryptoPayServiceServicer_to_server(CryptoPayService(self.gateway), server)
+        service = CryptoPayService(self.gateway)
+        if s.webhooks.reconcile_interval > 0:
+            service = InvoiceTrackingService(self.gateway, self.webhooks.event_log)
+            self.webhooks.reconcile(self._upstream)
+        pb_grpc.add_CryptoPayServiceServicer_to_server(service, server)
         webhook_pb_grpc.add_WebhookServiceServicer_to_server(WebhookService(self.webhooks), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(

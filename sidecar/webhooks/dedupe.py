@@ -14,9 +14,13 @@ import json
 from sidecar.webhooks.verify import Update
 
 
+def invoice_key(update_type: str, invoice_id: int) -> str:
+    return f"{update_type}:{invoice_id}"
+
+
 def dedupe_key(update: Update) -> str:
     if update.invoice_id is not None:
-        return f"{update.update_type}:{update.invoice_id}"
+        return invoice_key(update.update_type, update.invoice_id)
     canonical = json.dumps(
         update.payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
     )

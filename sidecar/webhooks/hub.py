@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 from sidecar import logs
 from sidecar.redis_connection import describe
 from sidecar.secrets import Secret
+from sidecar.upstream import Upstream
 from sidecar.webhooks.groups import GroupMember
 from sidecar.webhooks.log import EventLog
 from sidecar.webhooks.memory import MemoryEventLog
+from sidecar.webhooks.reconcile import Reconciler
 from sidecar.webhooks.redis_streams import RedisEventLog
 from sidecar.webhooks.settings import DEFAULT_PATH, WebhookSettings
 from sidecar.webhooks.tail import Tail
@@ -33,6 +35,7 @@ class Webhooks:
     # Local members by (group, consumer), so that a local Ack frees their room at once.
     members: dict[tuple[str, str], GroupMember] = field(default_factory=dict)
     closing: bool = False
+    reconciler: Reconciler | None = None
 
     @classmethod
     def create(cls, settings: WebhookSettings, token: Secret, redis_url: Secret | None) -> Webhooks:
@@ -58,9 +61,24 @@ class Webhooks:
     def start(self) -> None:
         self.tail.start()
 
+    def reconcile(self, upstream: Upstream) -> None:
+        """Starts the reconciliation sweep (when configured)."""
+        s = self.settings
+        if s.reconcile_interval > 0:
+            self.reconciler = Reconciler(
+                self.event_log,
+                upstream,
+                s.reconcile_interval,
+                s.reconcile_grace,
+                int(s.dedupe_seconds * 1000),
+            )
+            self.reconciler.start()
+
     async def begin_shutdown(self) -> None:
         """Ends every subscription (clients resume elsewhere); ingest keeps working."""
         self.closing = True
+        if self.reconciler is not None:
+            await self.reconciler.stop()
         await self.tail.stop()
 
     async def close(self) -> None:

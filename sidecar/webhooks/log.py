@@ -89,6 +89,16 @@ class EventLog(Protocol):
     async def remove_consumer(self, group: str, consumer: str) -> None:
         """Forgets a member that has nothing pending."""
 
+    async def track(self, invoice_ids: Sequence[int]) -> None:
+        """Remembers invoices created through the sidecar, for the reconciliation sweep."""
+
+    async def tracked(self, limit: int) -> list[int]:
+        """Up to `limit` tracked invoices, those checked least recently first; each returned
+        invoice counts as checked now, so a long list is walked round-robin."""
+
+    async def untrack(self, invoice_ids: Sequence[int]) -> None:
+        """Forgets invoices that can no longer be paid, or whose event is in the log."""
+
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
         """A best-effort lease so that one replica at a time runs a periodic job."""
 

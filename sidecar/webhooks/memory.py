@@ -52,6 +52,7 @@ class MemoryEventLog:
         self._expiry: list[tuple[int, str]] = []
         self._groups: dict[str, _Group] = {}
         self._locks: dict[str, int] = {}
+        self._tracked: dict[int, int] = {}  # invoice id -> when last checked (ms)
         self._changed = asyncio.Event()
 
     # --- appending ------------------------------------------------------------------------
@@ -192,6 +193,21 @@ class MemoryEventLog:
         state = self._groups.get(group)
         if state is not None and not any(p.consumer == consumer for p in state.pending.values()):
             state.consumers.discard(consumer)
+
+    async def track(self, invoice_ids: Sequence[int]) -> None:
+        for invoice_id in invoice_ids:
+            self._tracked.setdefault(invoice_id, 0)  # never checked: first in line
+
+    async def tracked(self, limit: int) -> list[int]:
+        now = self._clock()
+        oldest = sorted(self._tracked, key=lambda i: (self._tracked[i], i))[:limit]
+        for invoice_id in oldest:
+            self._tracked[invoice_id] = now
+        return oldest
+
+    async def untrack(self, invoice_ids: Sequence[int]) -> None:
+        for invoice_id in invoice_ids:
+            self._tracked.pop(invoice_id, None)
 
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
         now = self._clock()

@@ -6,6 +6,8 @@ Keys share one hash tag, so every script runs unchanged on Cluster:
     {ns}:horizon       the newest id removed by retention (gap detection)
     {ns}:seen:<key>    dedupe records, value = the event id, with a TTL
     {ns}:lock:<name>   leases for periodic jobs
+    {ns}:open          invoices created through the sidecar and not yet settled (sorted set,
+                       score = when the reconciliation sweep last checked them)
 
 Appends trim the stream themselves (XTRIM MINID in the append script) so that the horizon is
 exact: Redis' own `max-deleted-entry-id` only tracks XDEL, not trimming. Blocking reads
@@ -68,6 +70,16 @@ local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+', 'COUNT', ARGV
 return {horizon, entries}
 """
 
+# Takes the least recently checked invoices and marks them checked now, atomically, so that
+# replicas sweeping at the same time do not check the same invoices.
+TAKE_TRACKED = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+for _, id in ipairs(ids) do redis.call('ZADD', KEYS[1], 'XX', now, id) end
+return ids
+"""
+
 REMOVE_CONSUMER = """
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2])
 if #pending == 0 then
@@ -109,11 +121,13 @@ class RedisEventLog:
         self._horizon_key = f"{tag}:horizon"
         self._seen_prefix = f"{tag}:seen:"
         self._lock_prefix = f"{tag}:lock:"
+        self._open_key = f"{tag}:open"
         self._retention = retention
         self._slack = max(1, min(MAX_TRIM, retention // 100))
         self._append = self._client.register_script(APPEND)
         self._read = self._client.register_script(READ)
         self._remove_consumer = self._client.register_script(REMOVE_CONSUMER)
+        self._take_tracked = self._client.register_script(TAKE_TRACKED)
 
     async def append(self, record: EventRecord, dedupe_key: str, dedupe_ttl_ms: int) -> Appended:
         args: list[Any] = [max(1, dedupe_ttl_ms), self._retention, self._slack]
@@ -295,6 +309,32 @@ class RedisEventLog:
             await self._remove_consumer(keys=[self.stream], args=[group, consumer])
         except RedisError:
             return  # best effort: an idle member with nothing pending costs nothing
+
+    async def track(self, invoice_ids: Sequence[int]) -> None:
+        if not invoice_ids:
+            return
+        try:
+            # Score 0: a new invoice is checked before the ones already checked.
+            await self._client.zadd(
+                self._open_key, dict.fromkeys(map(str, invoice_ids), 0), nx=True
+            )
+        except RedisError as exc:
+            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+
+    async def tracked(self, limit: int) -> list[int]:
+        try:
+            ids = await self._take_tracked(keys=[self._open_key], args=[limit])
+        except RedisError as exc:
+            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+        return [int(i) for i in ids]
+
+    async def untrack(self, invoice_ids: Sequence[int]) -> None:
+        if not invoice_ids:
+            return
+        try:
+            await self._client.zrem(self._open_key, *map(str, invoice_ids))
+        except RedisError as exc:
+            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
         try:

@@ -34,8 +34,8 @@ class WebhookSettings:
     namespace: str = ""
     # Seconds between reconciliation sweeps (getInvoices); 0 disables them.
     reconcile_interval: float = 0.0
-    # How far back a sweep looks for paid invoices.
-    reconcile_lookback: float = 3600.0
+    # How long after paid_at a webhook may still arrive before the sweep steps in.
+    reconcile_grace: float = 60.0
 
     @property
     def dedupe_seconds(self) -> float:

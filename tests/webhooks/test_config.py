@@ -59,10 +59,7 @@ def test_flags_and_previous_token(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         (["--webhook-body-limit", "10"], "--webhook-body-limit"),
         (["--webhook-visibility-timeout", "0.5"], "--webhook-visibility-timeout"),
         (["--webhook-retention", "0"], "--webhook-retention"),
-        (
-            ["--webhook-reconcile-interval", "60", "--webhook-reconcile-lookback", "999999"],
-            "lookback",
-        ),
+        (["--webhook-reconcile-grace", "-1"], "--webhook-reconcile-grace"),
         (["--previous-token-file", "/nonexistent/token"], "cannot read"),
     ],
 )

@@ -204,3 +204,16 @@ async def test_locks_are_leases(make_log: MakeLog) -> None:
     assert not await log.try_lock("sweep", 100)
     await asyncio.sleep(0.15)
     assert await log.try_lock("sweep", 100)
+
+
+async def test_tracked_invoices_are_walked_round_robin(make_log: MakeLog) -> None:
+    log = make_log(1000)
+    await log.track([5, 3, 9])
+    first = await log.tracked(2)
+    assert sorted(first) == sorted(set(first)) and len(first) == 2
+    await asyncio.sleep(0.01)
+    second = await log.tracked(2)
+    assert set(first) | set(second) == {3, 5, 9}  # the unchecked one comes next
+    await log.track([3])  # tracking again keeps its place
+    await log.untrack([3, 9, 42])
+    assert await log.tracked(10) == [5]
