@@ -43,7 +43,7 @@ class MemoryEventLog:
             raise ValueError("retention must be at least 1 event")
         self._retention = retention
         # Trim in chunks so an append is O(1) amortized, like Redis' `MAXLEN ~`.
-        self._slack = max(1, min(1000, retention // 64))
+        self._slack = max(1, min(1000, retention // 100))
         self._clock = clock
         self._events: list[Event] = []
         self._last = ZERO

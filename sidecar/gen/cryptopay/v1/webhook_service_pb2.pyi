@@ -64,7 +64,7 @@ class SubscribeRequest(_message.Message):
     group: _builtins.str
     "Join this consumer group (letters, digits, '.', '_', ':', '-'; up to 64). Empty: broadcast."
     consumer: _builtins.str
-    "The member's name within the group; default: a unique name per stream. A member that\n    reconnects under the same name hands the events it had not acknowledged back to the group\n    at once (without a name they return after the visibility timeout).\n    "
+    "The member's name within the group; default: a unique name per stream. Closing the stream,\n    or reconnecting under the same name, hands the events the member had not acknowledged\n    back to the group at once; those of a member that just disappears return after the\n    visibility timeout.\n    "
     max_in_flight: _builtins.int
     'Groups: at most this many unacknowledged events at a time (1..1000; default 16).'
 
