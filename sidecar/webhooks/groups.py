@@ -65,6 +65,9 @@ class GroupMember:
             version = self.signal.version
             try:
                 batch = await self._take()
+                skipped = {d.event.id for d in batch if not self.wanted(d)}
+                if skipped:
+                    await self.event_log.ack(self.group, list(skipped))
             except LogUnavailable as exc:
                 log.warning("webhook log unavailable; retrying", extra={"error": str(exc)})
                 await asyncio.sleep(delay)
@@ -74,9 +77,6 @@ class GroupMember:
             if not batch:
                 await self.signal.wait(version, claim_interval(self.visibility_ms))
                 continue
-            skipped = [d.event.id for d in batch if not self.wanted(d)]
-            if skipped:
-                await self.event_log.ack(self.group, skipped)
             for delivery in batch:
                 if delivery.event.id in skipped:
                     continue

@@ -73,6 +73,12 @@ class Tail:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue
+            except Exception:
+                # Every live subscriber depends on this loop: never let it die.
+                log.exception("webhook tail failed; retrying")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+                continue
             delay = 0.1
             if not events:
                 continue
