@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from sidecar import mapping
@@ -17,6 +19,9 @@ def _timestamp_ms(ms: int) -> Timestamp:
     return ts
 
 
+# Every subscriber of a replica gets the same event: convert it once. The cached message is
+# never mutated (a response copies it).
+@lru_cache(maxsize=4096)
 def to_proto(event: Event, attempt: int = 0) -> pb.WebhookEvent:
     record = event.record
     message = pb.WebhookEvent(
