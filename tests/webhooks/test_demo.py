@@ -33,7 +33,7 @@ async def test_demo_mode_streams_the_emulators_webhooks(
         "warning",
     )
     try:
-        wait_serving(grpc_port, proc)
+        wait_serving(grpc_port, proc, timeout=60)  # process start-up on a busy machine
         async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
             events = subscribe(WebhookStub(channel))
             await events.none_within(0.3)

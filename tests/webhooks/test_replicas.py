@@ -72,7 +72,7 @@ async def start_replicas(
             started.append(Replica(proc, channel, http_port))
             spawned.append((grpc_port, proc))
         for grpc_port, proc in spawned:
-            wait_serving(grpc_port, proc)
+            wait_serving(grpc_port, proc, timeout=60)  # start-up on a busy machine
         return started[-count:]
 
     yield start
