@@ -142,6 +142,7 @@ class Sidecar:
             trace_links=self._trace_links(),
         )
         retrier.lookup = self.gateway.lookup
+        self.webhooks.trace_links = self.gateway.trace_links
 
         server = grpc.aio.server(
             options=GRPC_OPTIONS,

@@ -76,6 +76,10 @@ class EventRecord:
     body: bytes
     signature: str  # the header as received ("" for synthetic events)
     synthetic: bool = False  # produced by the reconciliation sweep, not by a webhook
+    # W3C traceparents carried across the async gap: the ingest span, and the RPC that created
+    # the invoice; delivery spans link to both.
+    traceparent: str = ""
+    created_traceparent: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +110,8 @@ def encode(record: EventRecord) -> dict[str, str | bytes]:
         "r": str(record.received_at_ms),
         "s": record.signature,
         "y": "1" if record.synthetic else "0",
+        "p": record.traceparent,
+        "c": record.created_traceparent,
         "b": record.body,
     }
 
@@ -139,4 +145,6 @@ def decode(fields: Mapping[bytes, bytes]) -> EventRecord:
         body=fields[b"b"],
         signature=_text(fields, b"s"),
         synthetic=fields.get(b"y") == b"1",
+        traceparent=fields.get(b"p", b"").decode("ascii", "replace"),
+        created_traceparent=fields.get(b"c", b"").decode("ascii", "replace"),
     )

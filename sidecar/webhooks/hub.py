@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from sidecar import logs
 from sidecar.redis_connection import describe
 from sidecar.secrets import Secret
+from sidecar.telemetry import metrics
+from sidecar.telemetry.links import TraceContextStore
 from sidecar.upstream import Upstream
 from sidecar.webhooks.groups import GroupMember
 from sidecar.webhooks.log import EventLog
@@ -36,6 +38,13 @@ class Webhooks:
     members: dict[tuple[str, str], GroupMember] = field(default_factory=dict)
     closing: bool = False
     reconciler: Reconciler | None = None
+    # Where CreateInvoice remembered each invoice's trace (the gateway's), for span links.
+    trace_links: TraceContextStore | None = None
+    subscribers: int = 0
+
+    def subscribed(self, delta: int) -> None:
+        self.subscribers += delta
+        metrics.webhook_subscribers(self.subscribers)
 
     @classmethod
     def create(cls, settings: WebhookSettings, token: Secret, redis_url: Secret | None) -> Webhooks:

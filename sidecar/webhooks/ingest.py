@@ -12,8 +12,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
+from opentelemetry.trace import Link
 
 from sidecar.signature import HEADER
+from sidecar.telemetry import links, metrics, tracing
 from sidecar.webhooks.dedupe import dedupe_key
 from sidecar.webhooks.events import EventRecord
 from sidecar.webhooks.hub import Webhooks
@@ -34,7 +36,16 @@ def _answer(status: int, **body: object) -> web.Response:
     return web.json_response(body, status=status)
 
 
+def _traceparent(link: Link | None) -> str:
+    """A span link's target as a W3C traceparent, to carry with the event."""
+    if link is None:
+        return ""
+    context = link.context
+    return f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+
+
 def _refuse(refused: Refused) -> web.Response:
+    metrics.webhook_rejected(refused.reason.name.lower())
     return _answer(
         refused.reason.status, ok=False, error=refused.reason.name, message=refused.detail
     )
@@ -82,25 +93,43 @@ def handler(hub: Webhooks, clock: Clock = _now) -> Handler:
                 extra={"reason": verdict.reason.name, "detail": verdict.detail},
             )
             return _refuse(verdict)
-        record = EventRecord(
-            update_type=verdict.update_type,
-            update_id=verdict.update_id,
-            invoice_id=verdict.invoice_id,
-            asset=verdict.asset,
-            received_at_ms=time.time_ns() // 1_000_000,
-            body=body,
-            signature=signature or "",
-        )
-        try:
-            appended = await hub.event_log.append(record, dedupe_key(verdict), ttl_ms)
-        except LogUnavailable as exc:
-            log.warning(
-                "webhook not stored: the event log is unavailable; Crypto Pay will deliver again",
-                extra={"invoice_id": verdict.invoice_id, "error": str(exc)},
+        metrics.webhook_received(verdict.update_type)
+        created = None
+        if hub.trace_links is not None and verdict.invoice_id is not None:
+            created = await links.invoice_link(hub.trace_links, verdict.invoice_id)
+        with tracing.span(
+            "webhook ingest",
+            {tracing.UPDATE_TYPE: verdict.update_type, tracing.INVOICE_ID: verdict.invoice_id},
+            links=[created] if created is not None else None,
+        ):
+            record = EventRecord(
+                update_type=verdict.update_type,
+                update_id=verdict.update_id,
+                invoice_id=verdict.invoice_id,
+                asset=verdict.asset,
+                received_at_ms=time.time_ns() // 1_000_000,
+                body=body,
+                signature=signature or "",
+                traceparent=tracing.current_traceparent() or "",
+                created_traceparent=_traceparent(created),
             )
-            response = _answer(503, ok=False, error="EVENT_LOG_UNAVAILABLE")
-            response.headers["Retry-After"] = "1"
-            return response
+            try:
+                appended = await hub.event_log.append(record, dedupe_key(verdict), ttl_ms)
+            except LogUnavailable as exc:
+                tracing.fail(f"the event log is unavailable: {exc}")
+                metrics.webhook_rejected("event_log_unavailable")
+                log.warning(
+                    "webhook not stored: the event log is unavailable; "
+                    "Crypto Pay will deliver again",
+                    extra={"invoice_id": verdict.invoice_id, "error": str(exc)},
+                )
+                response = _answer(503, ok=False, error="EVENT_LOG_UNAVAILABLE")
+                response.headers["Retry-After"] = "1"
+                return response
+        if appended.duplicate:
+            metrics.webhook_rejected("duplicate")
+        else:
+            metrics.webhook_published(verdict.update_type)
         log.info(
             "webhook duplicate" if appended.duplicate else "webhook stored",
             extra={

@@ -28,6 +28,7 @@ from sidecar.gateway import Gateway
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.outcome import HttpAnswer
 from sidecar.service import CryptoPayService
+from sidecar.telemetry import tracing
 from sidecar.upstream import Upstream
 from sidecar.webhooks.dedupe import invoice_key
 from sidecar.webhooks.events import EventRecord
@@ -140,7 +141,8 @@ class Reconciler:
             # Jitter keeps replicas from asking for the lease at the same instant.
             await asyncio.sleep(self._interval * random.uniform(0.8, 1.0))
             try:
-                await self.sweep()
+                with tracing.untraced():  # a periodic job, not a caller's trace
+                    await self.sweep()
             except LogUnavailable as exc:
                 log.warning("reconciliation sweep skipped", extra={"error": str(exc)})
             except Exception:

@@ -114,7 +114,7 @@ class RedisEventLog:
             raise ValueError("retention must be at least 1 event")
         self._client: Redis = connect(url, retry=_FAST_RETRY)
         # Blocking reads wait up to block_seconds; the socket must outlive them.
-        self._blocking: Redis = connect(url, socket_timeout=block_seconds + 5.0)
+        self._blocking: Redis = connect(url, traced=False, socket_timeout=block_seconds + 5.0)
         self._block_seconds = block_seconds
         tag = "{" + namespace + "}"
         self.stream = f"{tag}:events"

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 
+from sidecar.telemetry import tracing
 from sidecar.webhooks.buffer import Signal, SubscriberBuffer
 from sidecar.webhooks.events import ZERO, EventId
 from sidecar.webhooks.log import EventLog, LogUnavailable
@@ -58,6 +59,10 @@ class Tail:
                 delay = min(delay * 2, 2.0)
 
     async def _run(self) -> None:
+        with tracing.untraced():  # a blocking read every few seconds is not a trace
+            await self._follow()
+
+    async def _follow(self) -> None:
         self.position = await self._start_position()
         delay = 0.1
         while True:

@@ -12,9 +12,11 @@ from google.protobuf.message import Message
 from sidecar.errors import RpcError, bad_request, refusal
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as pb_grpc
+from sidecar.telemetry import metrics, tracing
+from sidecar.telemetry.links import LINK_INVOICE_CREATED
 from sidecar.webhooks.delivery import broadcast, requests
 from sidecar.webhooks.delivery.convert import to_proto
-from sidecar.webhooks.events import EventId
+from sidecar.webhooks.events import Event, EventId
 from sidecar.webhooks.groups import GroupMember, default_consumer
 from sidecar.webhooks.hub import Webhooks
 from sidecar.webhooks.log import CursorExpired, LogUnavailable
@@ -54,6 +56,24 @@ def _shutting_down(last: str) -> RpcError:
     )
 
 
+def _deliver(event: Event, attempt: int = 0) -> pb.SubscribeResponse:
+    """The response for one delivery, counted, with a span linked across the async gap to the
+    ingest and to the RPC that created the invoice."""
+    record = event.record
+    metrics.webhook_delivered(record.update_type)
+    targets = (
+        tracing.link(record.created_traceparent, LINK_INVOICE_CREATED),
+        tracing.link(record.traceparent, "webhook.ingest"),
+    )
+    span_links = [link for link in targets if link is not None]
+    with tracing.span(
+        "webhook deliver",
+        {tracing.UPDATE_TYPE: record.update_type, tracing.INVOICE_ID: record.invoice_id},
+        links=span_links or None,
+    ):
+        return pb.SubscribeResponse(event=to_proto(event, attempt))
+
+
 async def _abort(context: Context, error: RpcError) -> None:
     await context.abort_with_status(error.to_status())  # type: ignore[attr-defined]
 
@@ -70,6 +90,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
             await _abort(context, bad_request(violations))
             return
         last = ""
+        self._hub.subscribed(+1)
         try:
             stream = self._group(request) if request.group else self._broadcast(request)
             async with contextlib.aclosing(stream):
@@ -82,6 +103,8 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
         except LogUnavailable as exc:
             await _abort(context, _unavailable(str(exc)))
             return
+        finally:
+            self._hub.subscribed(-1)
         await _abort(context, _shutting_down(last))
 
     async def _broadcast(
@@ -94,7 +117,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
         events = broadcast.subscribe(hub.event_log, hub.tail, after, hub.settings.subscriber_buffer)
         async for event in events:
             if wanted.matches(event.record.update_type, event.record.asset):
-                yield pb.SubscribeResponse(event=to_proto(event))
+                yield _deliver(event)
 
     async def _group(
         self, request: pb.SubscribeRequest
@@ -117,7 +140,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
         log.info("group member joined", extra={"group": key[0], "consumer": key[1]})
         try:
             async for delivery in member.deliveries():
-                yield pb.SubscribeResponse(event=to_proto(delivery.event, delivery.attempt))
+                yield _deliver(delivery.event, delivery.attempt)
         finally:
             if hub.members.get(key) is member:
                 del hub.members[key]
