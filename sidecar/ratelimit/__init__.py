@@ -1,0 +1,23 @@
+"""Rate limits shared across replicas: exact GCRA buckets in Redis (one round trip per
+decision), a shared pause after an upstream 429, and a local fallback while Redis is away.
+
+    config.py    the `rate_limits` policy section: parse_rate_limits(raw) -> RateLimitConfig
+    schema.py    its JSON Schema
+    plan.py      which buckets a call draws from
+    gcra.py      the maths (pure)
+    backend.py   the backend interface
+    memory.py    in-process backend
+    redis.py     shared backend (Lua, EVALSHA, server clock, hash-tagged keys)
+    fallback.py  Redis, or the replica's share while Redis is unreachable
+    metadata.py  trailing metadata with the remaining budget
+    limiter.py   the gateway step (RateLimiter)
+"""
+
+from sidecar.ratelimit.config import (
+    RateLimitConfig,
+    RateLimitConfigError,
+    parse_rate_limits,
+)
+from sidecar.ratelimit.limiter import RateLimiter
+
+__all__ = ["RateLimitConfig", "RateLimitConfigError", "RateLimiter", "parse_rate_limits"]

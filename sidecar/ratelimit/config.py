@@ -1,0 +1,344 @@
+"""The `rate_limits` section of the policy file, parsed and checked (pure).
+
+    rate_limits:
+      replicas: 3              # sidecars sharing the token; each falls back to 1/3 of a rate
+      when_empty: wait         # wait (within the caller's deadline) | refuse
+      max_wait: 10s            # never wait longer, whatever the deadline
+      max_queue: 100           # calls waiting at once in one sidecar
+      cooldown: 1s             # pause after a 429 that has no Retry-After
+      app: {rate: 30/s, burst: 10}          # the Crypto Pay app: all callers, all replicas
+      callers:
+        "*": 10/s                           # every caller without its own entry
+        billing: {rate: 20/s, burst: 5, when_empty: refuse}
+      rpcs:
+        CreateInvoice: {rate: 5/s}
+      costs: {GetStats: 3}                  # tokens per call; default 1, 0 = not counted
+
+Every problem is reported with its path (`rate_limits.callers.billing.rate`), all at once.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sidecar.methods import BY_API, BY_RPC
+
+SECTION = "rate_limits"
+DEFAULT_CALLER = "*"
+
+_UNITS = {
+    "s": 1,
+    "sec": 1,
+    "second": 1,
+    "min": 60,
+    "minute": 60,
+    "h": 3600,
+    "hour": 3600,
+    "d": 86400,
+    "day": 86400,
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+class WhenEmpty(enum.StrEnum):
+    WAIT = "wait"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    count: int
+    period: int  # seconds
+    text: str  # as the user wrote it, normalised: "30/s", "1000/min", "10/5s"
+
+    @property
+    def per_second(self) -> float:
+        return self.count / self.period
+
+
+@dataclass(frozen=True, slots=True)
+class BucketConfig:
+    rate: Rate
+    burst: int
+    when_empty: WhenEmpty | None = None  # None: the section's default
+
+    def describe(self) -> str:
+        return f"{self.rate.text}, burst {self.burst}"
+
+
+@dataclass(frozen=True)
+class RateLimitConfig:
+    app: BucketConfig | None = None
+    callers: Mapping[str, BucketConfig] = field(default_factory=dict)
+    rpcs: Mapping[str, BucketConfig] = field(default_factory=dict)  # keyed by gRPC method name
+    costs: Mapping[str, int] = field(default_factory=dict)  # keyed by gRPC method name
+    when_empty: WhenEmpty = WhenEmpty.WAIT
+    max_wait: float = 10.0
+    max_queue: int = 100
+    replicas: int = 1
+    cooldown: float = 1.0
+    max_cooldown: float = 300.0
+    redis_timeout: float = 0.1
+
+    def cost(self, rpc: str) -> int:
+        return self.costs.get(rpc, 1)
+
+    @property
+    def max_cost(self) -> int:
+        return max([1, *self.costs.values()])
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class RateLimitConfigError(ValueError):
+    """The section is invalid; `problems` names every bad path."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def parse_rate(text: str) -> Rate:
+    """`30/s`, `1000/min`, `10/5s`, `5/hour`, `100/day`; raises ValueError."""
+    match = _RATE.match(text.lower())
+    unit = match and _UNITS.get(match.group(3))
+    if not match or not unit:
+        raise ValueError(
+            f"{text!r} is not a rate: write <count>/<unit> with unit s, min, h or day "
+            "(e.g. 30/s, 1000/min, 10/5s)"
+        )
+    count, multiple = int(match.group(1)), int(match.group(2) or 1)
+    if count < 1 or multiple < 1:
+        raise ValueError(f"{text!r}: the count and the period must be at least 1")
+    unit_name = next(name for name in ("s", "min", "h", "day") if _UNITS[name] == unit)
+    normal = f"{count}/{multiple if multiple > 1 else ''}{unit_name}"
+    return Rate(count, multiple * unit, normal)
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from a number or a string such as `250ms`, `1.5s`, `2m`, `1h`."""
+    if isinstance(value, bool):
+        raise ValueError("must be a duration such as 250ms, 2s or 1m, not a boolean")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise ValueError(f"{value!r} is not a duration: write e.g. 250ms, 2s, 1.5m or 1h")
+        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    else:
+        raise ValueError("must be a duration such as 250ms, 2s or 1m")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError("must be a finite duration >= 0")
+    return seconds
+
+
+def rpc_name(name: str) -> str | None:
+    """The gRPC method name for `CreateInvoice` or `createInvoice`; None if unknown."""
+    if name in BY_RPC:
+        return name
+    spec = BY_API.get(name)
+    return spec.rpc if spec else None
+
+
+class _Parser:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(Problem(path, message))
+
+    def mapping(self, value: Any, path: str) -> Mapping[str, Any] | None:
+        if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+            return value
+        self.fail(path, "must be a mapping")
+        return None
+
+    def unknown(self, raw: Mapping[str, Any], known: set[str], path: str) -> None:
+        for key in raw:
+            if key not in known:
+                expected = ", ".join(sorted(known))
+                self.fail(f"{path}.{key}", f"unknown key; expected one of {expected}")
+
+    def integer(self, value: Any, path: str, minimum: int) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, f"must be an integer >= {minimum}")
+            return None
+        if value < minimum:
+            self.fail(path, f"must be >= {minimum}, got {value}")
+            return None
+        return value
+
+    def duration(self, value: Any, path: str, positive: bool = False) -> float | None:
+        try:
+            seconds = parse_duration(value)
+        except ValueError as exc:
+            self.fail(path, str(exc))
+            return None
+        if positive and seconds <= 0:
+            self.fail(path, "must be longer than 0")
+            return None
+        return seconds
+
+    def when_empty(self, value: Any, path: str) -> WhenEmpty | None:
+        try:
+            return WhenEmpty(value)
+        except ValueError:
+            self.fail(path, f"must be 'wait' or 'refuse', got {value!r}")
+            return None
+
+    def bucket(self, value: Any, path: str) -> BucketConfig | None:
+        if isinstance(value, str):
+            value = {"rate": value}
+        raw = self.mapping(value, path)
+        if raw is None:
+            return None
+        self.unknown(raw, {"rate", "burst", "when_empty"}, path)
+        if "rate" not in raw:
+            self.fail(f"{path}.rate", "is required (e.g. 30/s)")
+            return None
+        if not isinstance(raw["rate"], str):
+            self.fail(f"{path}.rate", "must be a string such as 30/s or 1000/min")
+            return None
+        try:
+            rate = parse_rate(raw["rate"])
+        except ValueError as exc:
+            self.fail(f"{path}.rate", str(exc))
+            return None
+        burst = rate.count
+        if "burst" in raw:
+            parsed = self.integer(raw["burst"], f"{path}.burst", 1)
+            if parsed is None:
+                return None
+            burst = parsed
+        mode = None
+        if "when_empty" in raw:
+            mode = self.when_empty(raw["when_empty"], f"{path}.when_empty")
+        return BucketConfig(rate, burst, mode)
+
+    def by_rpc(self, value: Any, path: str) -> dict[str, Any]:
+        raw = self.mapping(value, path)
+        out: dict[str, Any] = {}
+        for key, item in (raw or {}).items():
+            name = rpc_name(key)
+            if name is None:
+                self.fail(
+                    f"{path}.{key}",
+                    f"unknown RPC; expected one of {', '.join(BY_RPC)} "
+                    "(or the Crypto Pay method name, e.g. createInvoice)",
+                )
+            elif name in out:
+                self.fail(f"{path}.{key}", f"{name} is listed twice")
+            else:
+                out[name] = item
+        return out
+
+
+def parse_rate_limits(raw: Any) -> RateLimitConfig:
+    """Parses the raw `rate_limits` section (as loaded from YAML); raises RateLimitConfigError."""
+    p = _Parser()
+    path = SECTION
+    if raw is None:
+        raw = {}
+    section = p.mapping(raw, path)
+    if section is None:
+        raise RateLimitConfigError(p.problems)
+    p.unknown(
+        section,
+        {
+            "app",
+            "callers",
+            "rpcs",
+            "costs",
+            "when_empty",
+            "max_wait",
+            "max_queue",
+            "replicas",
+            "cooldown",
+            "max_cooldown",
+            "redis_timeout",
+        },
+        path,
+    )
+    values: dict[str, Any] = {}
+    if "app" in section:
+        values["app"] = p.bucket(section["app"], f"{path}.app")
+    if "callers" in section:
+        callers = p.mapping(section["callers"], f"{path}.callers") or {}
+        parsed_callers: dict[str, BucketConfig] = {}
+        for name, item in callers.items():
+            if not name:
+                p.fail(f"{path}.callers", "a caller name must not be empty")
+                continue
+            bucket = p.bucket(item, f"{path}.callers.{name}")
+            if bucket is not None:
+                parsed_callers[name] = bucket
+        values["callers"] = parsed_callers
+    if "rpcs" in section:
+        parsed_rpcs: dict[str, BucketConfig] = {}
+        for name, item in p.by_rpc(section["rpcs"], f"{path}.rpcs").items():
+            bucket = p.bucket(item, f"{path}.rpcs.{name}")
+            if bucket is not None:
+                parsed_rpcs[name] = bucket
+        values["rpcs"] = parsed_rpcs
+    if "costs" in section:
+        parsed_costs: dict[str, int] = {}
+        for name, item in p.by_rpc(section["costs"], f"{path}.costs").items():
+            cost = p.integer(item, f"{path}.costs.{name}", 0)
+            if cost is not None:
+                parsed_costs[name] = cost
+        values["costs"] = parsed_costs
+    if "when_empty" in section:
+        values["when_empty"] = p.when_empty(section["when_empty"], f"{path}.when_empty")
+    for key in ("max_wait", "cooldown"):
+        if key in section:
+            values[key] = p.duration(section[key], f"{path}.{key}")
+    for key in ("max_cooldown", "redis_timeout"):
+        if key in section:
+            values[key] = p.duration(section[key], f"{path}.{key}", positive=True)
+    if "max_queue" in section:
+        values["max_queue"] = p.integer(section["max_queue"], f"{path}.max_queue", 0)
+    if "replicas" in section:
+        values["replicas"] = p.integer(section["replicas"], f"{path}.replicas", 1)
+    if p.problems:
+        raise RateLimitConfigError(p.problems)
+    config = RateLimitConfig(**{k: v for k, v in values.items() if v is not None})
+    _check_costs(p, config)
+    if config.cooldown > config.max_cooldown:
+        p.fail(f"{path}.cooldown", f"must not exceed max_cooldown ({config.max_cooldown:g}s)")
+    if p.problems:
+        raise RateLimitConfigError(p.problems)
+    return config
+
+
+def _check_costs(p: _Parser, config: RateLimitConfig) -> None:
+    """A call costing more than a bucket's burst could never be admitted: refuse the config."""
+    shared: list[tuple[str, BucketConfig]] = []
+    if config.app:
+        shared.append((f"{SECTION}.app", config.app))
+    shared += [(f"{SECTION}.callers.{name}", b) for name, b in config.callers.items()]
+    for rpc, cost in config.costs.items():
+        buckets = [*shared]
+        if rpc in config.rpcs:
+            buckets.append((f"{SECTION}.rpcs.{rpc}", config.rpcs[rpc]))
+        for where, bucket in buckets:
+            if cost > bucket.burst:
+                p.fail(
+                    f"{SECTION}.costs.{rpc}",
+                    f"cost {cost} exceeds the burst {bucket.burst} of {where}: "
+                    "such a call could never be admitted",
+                )

@@ -1,0 +1,125 @@
+"""Shared buckets while Redis answers in time; the replica's share in memory while it does not.
+
+A decision waits for Redis at most `Request.timeout` (the section's `redis_timeout`, never more
+than the caller's deadline leaves). On a failure or timeout the replica degrades: it decides
+locally, each bucket at `rate / replicas`, logs the transition once, reports it through
+`health()`, and tries Redis again once per `probe_interval`. The first shared decision that
+succeeds ends the degradation (logged once too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+
+from redis.exceptions import RedisError
+
+from sidecar.ratelimit.backend import Backend, Decision, Pause, Request
+from sidecar.ratelimit.memory import MemoryBackend
+
+log = logging.getLogger(__name__)
+
+# What "Redis is unreachable or too slow" looks like to the client.
+SHARED_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+
+
+class FallbackBackend:
+    def __init__(
+        self,
+        shared: Backend,
+        local: MemoryBackend | None = None,
+        *,
+        probe_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._shared = shared
+        self._local = local or MemoryBackend(local_share=True)
+        self._probe_interval = probe_interval
+        self._clock = clock
+        self._degraded_since: float | None = None
+        self._next_probe = 0.0
+        self._reason = ""
+
+    @property
+    def degraded(self) -> bool:
+        return self._degraded_since is not None
+
+    def health(self) -> str | None:
+        """None while the shared buckets are in use; otherwise what is wrong, for /readyz."""
+        if self._degraded_since is None:
+            return None
+        return (
+            f"rate limits degraded: Redis unreachable ({self._reason}); each replica runs at "
+            "its share of every rate"
+        )
+
+    async def decide(self, request: Request) -> Decision:
+        if not self._try_shared(request.timeout):
+            return await self._local.decide(request)
+        try:
+            async with asyncio.timeout(request.timeout):
+                decision = await self._shared.decide(request)
+        except SHARED_FAILURES as exc:
+            self._degrade(exc)
+            return await self._local.decide(request)
+        self._recover()
+        return decision
+
+    async def cooldown(self, pause: Pause) -> float:
+        left = await self._local.cooldown(pause)
+        if not self._try_shared(pause.timeout):
+            return left
+        try:
+            async with asyncio.timeout(pause.timeout):
+                left = await self._shared.cooldown(pause)
+        except SHARED_FAILURES as exc:
+            self._degrade(exc)
+            return left
+        self._recover()
+        return left
+
+    async def close(self) -> None:
+        await self._shared.close()
+
+    def _try_shared(self, timeout: float) -> bool:
+        if timeout <= 0:
+            return False
+        if self._degraded_since is None:
+            return True
+        now = self._clock()
+        if now < self._next_probe:
+            return False
+        # One probe per interval; concurrent calls keep deciding locally meanwhile.
+        self._next_probe = now + self._probe_interval
+        return True
+
+    def _degrade(self, exc: BaseException) -> None:
+        now = self._clock()
+        self._next_probe = now + self._probe_interval
+        if self._degraded_since is not None:
+            return
+        self._degraded_since = now
+        self._reason = _describe(exc)
+        log.warning(
+            "rate limits: Redis unreachable, deciding locally at this replica's share",
+            extra={"event": "ratelimit_degraded", "error": self._reason},
+        )
+
+    def _recover(self) -> None:
+        if self._degraded_since is None:
+            return
+        seconds = self._clock() - self._degraded_since
+        self._degraded_since = None
+        log.info(
+            "rate limits: Redis is back, using the shared buckets again",
+            extra={"event": "ratelimit_recovered", "degraded_seconds": round(seconds, 3)},
+        )
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError) and not str(exc):
+        return "no answer within redis_timeout"
+    # Redis client messages name host and port, never credentials.
+    return f"{type(exc).__name__}: {exc}"[:200]

@@ -1,0 +1,241 @@
+"""The gateway's rate-limit step: before every upstream attempt (retries included), and after it.
+
+`acquire` asks the backend for a slot for all the call's buckets at once. When they are empty
+the call either waits for its reserved slot (first come, first served across every replica;
+never past its deadline or `max_wait`; at most `max_queue` waiting in this sidecar), or is
+refused at once with RESOURCE_EXHAUSTED and a google.rpc.RetryInfo. Either way the trailing
+metadata carries the remaining budget (`sidecar.ratelimit.metadata`).
+
+`observe` turns an upstream 429 into a pause shared by every replica: the Retry-After, or the
+section's `cooldown` when there is none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any
+
+import grpc
+
+from sidecar.errors import RpcError, refusal
+from sidecar.gateway import Call
+from sidecar.outcome import Outcome
+from sidecar.ratelimit import metadata
+from sidecar.ratelimit.backend import COOLDOWN, Backend, Decision, Pause, Request
+from sidecar.ratelimit.config import (
+    SECTION,
+    RateLimitConfig,
+    RateLimitConfigError,
+    WhenEmpty,
+    parse_rate_limits,
+)
+from sidecar.ratelimit.plan import Plan, plan_call
+
+log = logging.getLogger(__name__)
+
+REASON_LIMITED = "RATE_LIMITED"
+REASON_COOLDOWN = "UPSTREAM_COOLDOWN"
+REASON_QUEUE_FULL = "RATE_LIMIT_QUEUE_FULL"
+
+_UNSET = object()
+
+
+class RateLimiter:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        scope: str,
+        config: RateLimitConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`config` applies to calls that carry no policy snapshot; a snapshot's `rate_limits`
+        section wins (so a policy reload takes effect on the next call)."""
+        self._backend = backend
+        self._scope = scope
+        self._static = config
+        self._clock = clock
+        self._cached_raw: object = _UNSET
+        self._cached: RateLimitConfig | None = None
+        self._waiting = 0
+        self._paused_until = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
+
+    @property
+    def waiting(self) -> int:
+        """Calls of this sidecar waiting for their slot now."""
+        return self._waiting
+
+    def health(self) -> str | None:
+        """None when healthy; otherwise why the limits are degraded."""
+        check = getattr(self._backend, "health", None)
+        return check() if callable(check) else None
+
+    def config_for(self, call: Call) -> RateLimitConfig | None:
+        sections = getattr(call.policy, "sections", None)
+        if not isinstance(sections, Mapping):
+            return self._static
+        raw = sections.get(SECTION)
+        if raw is None:
+            return None
+        if raw is not self._cached_raw:
+            try:
+                self._cached = parse_rate_limits(raw)
+            except RateLimitConfigError as exc:
+                # The policy loader validates before a swap, so this is a defect; keep the
+                # last good limits rather than dropping them.
+                log.error("rate limits: invalid section, keeping the previous one: %s", exc)
+            self._cached_raw = raw
+        return self._cached
+
+    async def acquire(self, call: Call) -> None:
+        config = self.config_for(call)
+        if config is None:
+            return
+        plan = plan_call(config, call.spec.rpc, call.caller)
+        left = call.remaining()
+        budget = config.max_wait if plan.when_empty is WhenEmpty.WAIT else 0.0
+        if left is not None:
+            budget = max(0.0, min(budget, left))
+        queue_full = self._waiting >= config.max_queue
+        if queue_full:
+            budget = 0.0  # only a free slot now will do
+        pause = self._paused_until - self._clock()
+        if pause > 0:
+            # This sidecar saw the 429; the shared record may still be on its way to Redis.
+            if pause > budget:
+                raise self._cooldown_refusal(call, plan, pause, left)
+            await self._wait(pause)
+            budget -= pause
+        timeout = config.redis_timeout if left is None else min(config.redis_timeout, left)
+        decision = await self._backend.decide(
+            Request(self._scope, plan.buckets, plan.cost, budget, timeout)
+        )
+        call.trailing[:] = [
+            *(item for item in call.trailing if item[0] not in metadata.KEYS),
+            *metadata.trailing(decision.statuses),
+        ]
+        if not decision.allowed:
+            if decision.limited_by == COOLDOWN:
+                raise self._cooldown_refusal(call, plan, decision.retry_after, left)
+            raise self._refusal(call, plan, config, decision, queue_full, left)
+        if decision.wait > 0:
+            await self._wait(decision.wait)
+
+    def observe(self, call: Call, outcome: Outcome) -> None:
+        if outcome.http_status != 429:
+            return
+        config = self.config_for(call)
+        if config is None:
+            return
+        seconds = config.cooldown if outcome.retry_after is None else outcome.retry_after
+        seconds = min(seconds, config.max_cooldown)
+        if seconds <= 0:
+            return
+        now = self._clock()
+        if self._paused_until <= now:
+            log.warning(
+                "upstream rate limit (429): pausing calls on every replica",
+                extra={
+                    "event": "ratelimit_cooldown",
+                    "rpc": call.spec.rpc,
+                    "pause_seconds": round(seconds, 3),
+                    "retry_after_sent": outcome.retry_after is not None,
+                },
+            )
+        self._paused_until = max(self._paused_until, now + seconds)
+        plan = plan_call(config, call.spec.rpc, call.caller)
+        app = next((b for b in plan.buckets if b.name == "app"), None)
+        self._spawn(self._backend.cooldown(Pause(self._scope, seconds, app, config.redis_timeout)))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await self._backend.close()
+
+    async def _wait(self, seconds: float) -> None:
+        self._waiting += 1
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._waiting -= 1
+
+    def _spawn(self, work: Coroutine[Any, Any, float]) -> None:
+        async def run() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("rate limits: could not record the upstream cooldown")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _cooldown_refusal(
+        self, call: Call, plan: Plan, retry_after: float, left: float | None
+    ) -> RpcError:
+        why = _why_not_wait(plan, left, retry_after)
+        return refusal(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            REASON_COOLDOWN,
+            f"{call.spec.rpc}: Crypto Pay answered 429 Too Many Requests, so every replica "
+            f"pauses its calls for {retry_after:.2f} s more{why}; retry after that",
+            retry_after=retry_after,
+            metadata={"rpc": call.spec.rpc, "caller": call.caller},
+        )
+
+    def _refusal(
+        self,
+        call: Call,
+        plan: Plan,
+        config: RateLimitConfig,
+        decision: Decision,
+        queue_full: bool,
+        left: float | None,
+    ) -> RpcError:
+        bucket = next((b for b in plan.buckets if b.name == decision.limited_by), None)
+        shape = f" ({bucket.config.describe()})" if bucket else ""
+        name = decision.limited_by or "?"
+        details = {"rpc": call.spec.rpc, "caller": call.caller, "bucket": name}
+        if bucket:
+            details |= {"limit": bucket.config.rate.text, "burst": str(bucket.config.burst)}
+        if not decision.shared:
+            details["scope"] = "replica"  # decided by the local fallback
+        if queue_full:
+            return refusal(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                REASON_QUEUE_FULL,
+                f"{call.spec.rpc}: rate limit '{name}'{shape} is exhausted and "
+                f"{config.max_queue} calls already wait in this sidecar (max_queue); "
+                f"retry in {decision.retry_after:.2f} s",
+                retry_after=decision.retry_after,
+                metadata=details,
+            )
+        return refusal(
+            grpc.StatusCode.RESOURCE_EXHAUSTED,
+            REASON_LIMITED,
+            f"{call.spec.rpc}: rate limit '{name}'{shape} is exhausted"
+            f"{_why_not_wait(plan, left, decision.retry_after, config.max_wait)}; "
+            f"retry in {decision.retry_after:.2f} s",
+            retry_after=decision.retry_after,
+            metadata=details,
+        )
+
+
+def _why_not_wait(
+    plan: Plan, left: float | None, delay: float, max_wait: float | None = None
+) -> str:
+    if plan.when_empty is WhenEmpty.REFUSE:
+        return ""
+    if left is not None and (max_wait is None or left < max_wait) and delay > left:
+        return f" and waiting would pass the call's deadline ({max(left, 0):.2f} s left)"
+    if max_wait is not None and delay > max_wait:
+        return f" and the next slot is further away than max_wait ({max_wait:g} s)"
+    return ""

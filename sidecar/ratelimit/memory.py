@@ -1,0 +1,93 @@
+"""The in-process backend: the same GCRA as the Redis script, on this process's monotonic clock.
+
+Serves a single replica (and `--demo`), and the fallback while Redis is unreachable, where each
+bucket runs at the replica's share of the rate (`local_share=True`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sidecar.ratelimit import gcra
+from sidecar.ratelimit.backend import BucketStatus, Decision, Pause, Request, limited_by_name
+from sidecar.ratelimit.plan import Bucket
+
+# Forget idle buckets (already full again) once this many are stored.
+_PRUNE_ABOVE = 10_000
+
+
+def monotonic_us() -> int:
+    return time.monotonic_ns() // 1000
+
+
+class MemoryBackend:
+    def __init__(
+        self, *, local_share: bool = False, clock: Callable[[], int] = monotonic_us
+    ) -> None:
+        self._local_share = local_share
+        self._clock = clock
+        self._tats: dict[tuple[str, str], int] = {}
+        self._cooldowns: dict[str, int] = {}
+
+    def _limit(self, bucket: Bucket) -> gcra.Limit:
+        return bucket.local if self._local_share else bucket.limit
+
+    async def decide(self, request: Request) -> Decision:
+        now = self._clock()
+        keys = [(request.scope, b.key) for b in request.buckets]
+        limits = [self._limit(b) for b in request.buckets]
+        tats = [self._tats.get(k) for k in keys]
+        verdict = gcra.decide(
+            now,
+            self._cooldowns.get(request.scope),
+            tats,
+            limits,
+            request.cost,
+            int(request.max_wait * gcra.MICROS),
+        )
+        if verdict.allowed:
+            for key, tat in zip(keys, verdict.tats, strict=True):
+                if tat is not None:
+                    self._tats[key] = tat
+            self._prune(now)
+        statuses = tuple(
+            BucketStatus(
+                bucket,
+                gcra.remaining(now, tat, limit),
+                gcra.reset_after(now, tat) / gcra.MICROS,
+            )
+            for bucket, tat, limit in zip(request.buckets, verdict.tats, limits, strict=True)
+        )
+        delay = verdict.delay_us / gcra.MICROS
+        return Decision(
+            allowed=verdict.allowed,
+            wait=delay if verdict.allowed else 0.0,
+            retry_after=0.0 if verdict.allowed else delay,
+            limited_by=limited_by_name(verdict.limited_by, request.buckets),
+            statuses=statuses,
+            shared=not self._local_share,
+        )
+
+    async def cooldown(self, pause: Pause) -> float:
+        now, scope, app = self._clock(), pause.scope, pause.app
+        until = now + int(pause.seconds * gcra.MICROS)
+        current = self._cooldowns.get(scope)
+        if current is not None and current >= until:
+            return (current - now) / gcra.MICROS
+        self._cooldowns[scope] = until
+        if app is not None:
+            key = (scope, app.key)
+            drained = gcra.drained(until, self._tats.get(key), self._limit(app))
+            if drained is not None:
+                self._tats[key] = drained
+        return pause.seconds
+
+    async def close(self) -> None:
+        return None
+
+    def _prune(self, now: int) -> None:
+        if len(self._tats) > _PRUNE_ABOVE:
+            self._tats = {k: t for k, t in self._tats.items() if t > now}
+        if self._cooldowns and len(self._cooldowns) > _PRUNE_ABOVE:
+            self._cooldowns = {k: t for k, t in self._cooldowns.items() if t > now}
