@@ -114,7 +114,7 @@ class RateLimitConfigError(ValueError):
 
 def parse_rate(text: str) -> Rate:
     """`30/s`, `1000/min`, `10/5s`, `5/hour`, `100/day`; raises ValueError."""
-    match = _RATE.match(text.lower())
+    match = _RATE.match(text)
     unit = match and _UNITS.get(match.group(3))
     if not match or not unit:
         raise ValueError(
@@ -175,6 +175,8 @@ class _Parser:
                 self.fail(f"{path}.{key}", f"unknown key; expected one of {expected}")
 
     def integer(self, value: Any, path: str, minimum: int) -> int | None:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # YAML `5.0`; JSON Schema counts it as an integer too
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(path, f"must be an integer >= {minimum}")
             return None
@@ -230,9 +232,10 @@ class _Parser:
             mode = self.when_empty(raw["when_empty"], f"{path}.when_empty")
         return BucketConfig(rate, burst, mode)
 
-    def by_rpc(self, value: Any, path: str) -> dict[str, Any]:
+    def by_rpc(self, value: Any, path: str) -> dict[str, tuple[str, Any]]:
+        """Entries keyed by gRPC method name, each with the path the user wrote."""
         raw = self.mapping(value, path)
-        out: dict[str, Any] = {}
+        out: dict[str, tuple[str, Any]] = {}
         for key, item in (raw or {}).items():
             name = rpc_name(key)
             if name is None:
@@ -244,7 +247,7 @@ class _Parser:
             elif name in out:
                 self.fail(f"{path}.{key}", f"{name} is listed twice")
             else:
-                out[name] = item
+                out[name] = (f"{path}.{key}", item)
         return out
 
 
@@ -290,15 +293,15 @@ def parse_rate_limits(raw: Any) -> RateLimitConfig:
         values["callers"] = parsed_callers
     if "rpcs" in section:
         parsed_rpcs: dict[str, BucketConfig] = {}
-        for name, item in p.by_rpc(section["rpcs"], f"{path}.rpcs").items():
-            bucket = p.bucket(item, f"{path}.rpcs.{name}")
+        for name, (where, item) in p.by_rpc(section["rpcs"], f"{path}.rpcs").items():
+            bucket = p.bucket(item, where)
             if bucket is not None:
                 parsed_rpcs[name] = bucket
         values["rpcs"] = parsed_rpcs
     if "costs" in section:
         parsed_costs: dict[str, int] = {}
-        for name, item in p.by_rpc(section["costs"], f"{path}.costs").items():
-            cost = p.integer(item, f"{path}.costs.{name}", 0)
+        for name, (where, item) in p.by_rpc(section["costs"], f"{path}.costs").items():
+            cost = p.integer(item, where, 0)
             if cost is not None:
                 parsed_costs[name] = cost
         values["costs"] = parsed_costs
