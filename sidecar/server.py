@@ -37,6 +37,8 @@ from sidecar.policy.lint import LintContext
 from sidecar.policy.model import permissive
 from sidecar.policy.reload import PolicyHolder, PolicyWatcher, describe, load, log_loaded
 from sidecar.policy.step import PolicyStep
+from sidecar.ratelimit.assembly import build_limiter
+from sidecar.ratelimit.limiter import RateLimiter
 from sidecar.redis_connection import Redis
 from sidecar.retry.budget import MemoryRetryBudget, RedisRetryBudget
 from sidecar.retry.retrier import Retrier
@@ -89,6 +91,7 @@ class Sidecar:
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _cache: CacheStep | None = None
     webhooks: Webhooks | None = None
+    _limiter: RateLimiter | None = None
     _closers: list[Any] = field(default_factory=list)
     policy: PolicyHolder | None = None
     _policy_step: PolicyStep | None = None
@@ -132,6 +135,12 @@ class Sidecar:
             config=s.cache,
             redis=self._redis_client() if s.redis_url else None,
         )
+        self._limiter = build_limiter(
+            token=s.token,
+            upstream_url=s.upstream_url,
+            policy_path=s.policy_path,
+            redis=self._redis_client() if s.redis_url else None,
+        )
         self.gateway = Gateway(
             self._upstream,
             GatewaySettings(request_timeout=s.request_timeout),
@@ -140,6 +149,7 @@ class Sidecar:
             idempotency=idempotency,
             retrier=retrier,
             trace_links=self._trace_links(),
+            limiter=self._limiter,
         )
         retrier.lookup = self.gateway.lookup
         self.webhooks.trace_links = self.gateway.trace_links
@@ -345,6 +355,8 @@ class Sidecar:
             await self._upstream.close()
         if self._watcher is not None:
             await self._watcher.stop()
+        if self._limiter is not None:
+            await self._limiter.close()
         for close in self._closers:
             await close()
         if self._redis is not None:

@@ -177,10 +177,11 @@ class RedisServer:
 
     def start(self) -> None:
         """(Re)starts the server on the same port."""
-        self.process = _spawn_redis(self.port, self.directory)
+        self.process = spawn_redis(self.port, self.directory)
 
 
-def _spawn_redis(port: int, directory: str) -> subprocess.Popen[bytes]:
+def spawn_redis(port: int, directory: str, *extra: str) -> subprocess.Popen[bytes]:
+    """A redis-server on 127.0.0.1:port, answering PING; `extra` adds server arguments."""
     binary = redis_server_binary()
     if binary is None:
         pytest.fail("redis-server is not installed (apt-get install redis-server)")
@@ -199,6 +200,7 @@ def _spawn_redis(port: int, directory: str) -> subprocess.Popen[bytes]:
             directory,
             "--daemonize",
             "no",
+            *extra,
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
@@ -223,7 +225,7 @@ def redis_server() -> Iterator[RedisServer]:
     """A private, throwaway redis-server on a free port (never the machine's shared one)."""
     directory = tempfile.mkdtemp(prefix="redis-test-")
     port = free_port()
-    server = RedisServer(port, _spawn_redis(port, directory), directory)
+    server = RedisServer(port, spawn_redis(port, directory), directory)
     yield server
     server.stop()
     shutil.rmtree(directory, ignore_errors=True)

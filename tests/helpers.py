@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import socket
 import string
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +55,12 @@ def rich_details(error: Any) -> dict[str, Any]:
                 detail.Unpack(message)
                 out[cls.__name__] = message
     return out
+
+
+async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
+    """Polls `condition` until it holds; fails after `within` seconds (generous on purpose)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within} s")
+        await asyncio.sleep(0.005)

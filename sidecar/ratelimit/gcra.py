@@ -92,6 +92,17 @@ def decide(
     return Verdict(True, delay, limited_by, new_tats)
 
 
+def rescale(now: int, tat: int | None, stored_emission_us: float, limit: Limit) -> int | None:
+    """A TAT stored under another rate, moved to `limit`'s rate keeping the tokens owed.
+
+    A TAT is time; what a bucket owes is `(tat - now) / emission` tokens. When the policy
+    changes a rate, the debt carries over in tokens, so raising a limit helps at once.
+    """
+    if tat is None or tat <= now or stored_emission_us == limit.emission_us:
+        return tat
+    return math.ceil(now + (tat - now) * limit.emission_us / stored_emission_us)
+
+
 def remaining(now: int, tat: int | None, limit: Limit) -> float:
     """Tokens available at `now` (negative while later reservations are queued)."""
     if tat is None:

@@ -82,9 +82,9 @@ class RateLimiter:
         sections = getattr(call.policy, "sections", None)
         if not isinstance(sections, Mapping):
             return self._static
-        raw = sections.get(SECTION)
-        if raw is None:
+        if SECTION not in sections:
             return None
+        raw = sections[SECTION]
         if raw is not self._cached_raw:
             try:
                 self._cached = parse_rate_limits(raw)

@@ -27,7 +27,8 @@ class MemoryBackend:
     ) -> None:
         self._local_share = local_share
         self._clock = clock
-        self._tats: dict[tuple[str, str], int] = {}
+        # (scope, bucket key) -> (TAT, the emission interval it was computed with)
+        self._tats: dict[tuple[str, str], tuple[int, float]] = {}
         self._cooldowns: dict[str, int] = {}
 
     def _limit(self, bucket: Bucket) -> gcra.Limit:
@@ -37,7 +38,7 @@ class MemoryBackend:
         now = self._clock()
         keys = [(request.scope, b.key) for b in request.buckets]
         limits = [self._limit(b) for b in request.buckets]
-        tats = [self._tats.get(k) for k in keys]
+        tats = [self._tat(k, limit, now) for k, limit in zip(keys, limits, strict=True)]
         verdict = gcra.decide(
             now,
             self._cooldowns.get(request.scope),
@@ -47,9 +48,9 @@ class MemoryBackend:
             int(request.max_wait * gcra.MICROS),
         )
         if verdict.allowed:
-            for key, tat in zip(keys, verdict.tats, strict=True):
+            for key, tat, limit in zip(keys, verdict.tats, limits, strict=True):
                 if tat is not None:
-                    self._tats[key] = tat
+                    self._tats[key] = (tat, limit.emission_us)
             self._prune(now)
         statuses = tuple(
             BucketStatus(
@@ -77,17 +78,23 @@ class MemoryBackend:
             return (current - now) / gcra.MICROS
         self._cooldowns[scope] = until
         if app is not None:
-            key = (scope, app.key)
-            drained = gcra.drained(until, self._tats.get(key), self._limit(app))
+            key, limit = (scope, app.key), self._limit(app)
+            drained = gcra.drained(until, self._tat(key, limit, now), limit)
             if drained is not None:
-                self._tats[key] = drained
+                self._tats[key] = (drained, limit.emission_us)
         return pause.seconds
 
     async def close(self) -> None:
         return None
 
+    def _tat(self, key: tuple[str, str], limit: gcra.Limit, now: int) -> int | None:
+        stored = self._tats.get(key)
+        if stored is None:
+            return None
+        return gcra.rescale(now, stored[0], stored[1], limit)
+
     def _prune(self, now: int) -> None:
         if len(self._tats) > _PRUNE_ABOVE:
-            self._tats = {k: t for k, t in self._tats.items() if t > now}
+            self._tats = {k: t for k, t in self._tats.items() if t[0] > now}
         if self._cooldowns and len(self._cooldowns) > _PRUNE_ABOVE:
             self._cooldowns = {k: t for k, t in self._cooldowns.items() if t > now}

@@ -3,7 +3,7 @@
 Keys, all under one hash tag so a call's buckets share a Cluster slot:
 
     <prefix>:{<scope>}:cooldown        end of the upstream pause (µs, server clock)
-    <prefix>:{<scope>}:app             a bucket's TAT (µs, server clock)
+    <prefix>:{<scope>}:app             a bucket: "<TAT (µs, server clock)>:<emission interval>"
     <prefix>:{<scope>}:caller:<name>
     <prefix>:{<scope>}:rpc:<name>
 
@@ -21,11 +21,31 @@ from sidecar.redis_connection import Redis
 
 PREFIX = "cpsc:rl"
 
+# A bucket's value is "<tat>:<emission>"; under another emission interval (the policy changed
+# the rate) its TAT is rescaled so the tokens owed carry over (gcra.rescale).
+_LOAD = """
+local function load(key, e, now)
+  local raw = redis.call('GET', key)
+  if not raw then return nil end
+  local tat_s, e_s = string.match(raw, '^([^:]+):(.+)$')
+  local tat, old = tonumber(tat_s), tonumber(e_s)
+  if not tat or not old then return nil end
+  if tat > now and old ~= e then tat = math.ceil(now + (tat - now) * e / old) end
+  return tat
+end
+local function store(key, tat, e_text, now)
+  redis.call('SET', key, string.format('%.0f', tat) .. ':' .. e_text,
+    'PX', string.format('%.0f', math.ceil((tat - now) / 1000) + 1))
+end
+"""
+
 # KEYS[1] = cooldown key, KEYS[2..n+1] = bucket keys
 # ARGV[1] = cost, ARGV[2] = max wait (µs), then per bucket: emission interval (µs), burst
 # Returns {allowed, delay (µs), limited_by, then per bucket: remaining (string), reset (µs)}
 # with limited_by: 0 = nothing, 1 = cooldown, i + 1 = bucket i (1-based).
-DECIDE = """
+DECIDE = (
+    _LOAD
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cost = tonumber(ARGV[1])
@@ -41,7 +61,7 @@ end
 local tats, emissions, bursts = {}, {}, {}
 for i = 1, n do
   local e, burst = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  local tat = tonumber(redis.call('GET', KEYS[i + 1]))
+  local tat = load(KEYS[i + 1], e, now)
   tats[i], emissions[i], bursts[i] = tat, e, burst
   if cost > burst then
     return redis.error_reply('cost exceeds burst')
@@ -65,8 +85,7 @@ if delay <= max_wait then
       if start > base then base = start end
       local tat = math.ceil(base + cost * emissions[i])
       tats[i] = tat
-      redis.call('SET', KEYS[i + 1], string.format('%.0f', tat),
-        'PX', string.format('%.0f', math.ceil((tat - now) / 1000) + 1))
+      store(KEYS[i + 1], tat, ARGV[1 + 2 * i], now)
     end
   end
 end
@@ -85,11 +104,14 @@ for i = 1, n do
 end
 return out
 """
+)
 
 # KEYS[1] = cooldown key, KEYS[2] = app bucket key (optional)
 # ARGV[1] = pause (µs), ARGV[2] = app emission interval (µs), ARGV[3] = app burst
 # Returns the pause left (µs).
-COOLDOWN = """
+COOLDOWN = (
+    _LOAD
+    + """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local untl = now + tonumber(ARGV[1])
@@ -102,14 +124,14 @@ redis.call('SET', KEYS[1], string.format('%.0f', untl), 'PX', ttl)
 if #KEYS > 1 then
   local e, burst = tonumber(ARGV[2]), tonumber(ARGV[3])
   local floor = math.ceil(untl + (burst - 1) * e)
-  local tat = tonumber(redis.call('GET', KEYS[2]))
+  local tat = load(KEYS[2], e, now)
   if not tat or tat < floor then
-    redis.call('SET', KEYS[2], string.format('%.0f', floor),
-      'PX', string.format('%.0f', math.ceil((floor - now) / 1000) + 1))
+    store(KEYS[2], floor, ARGV[2], now)
   end
 end
 return untl - now
 """
+)
 
 
 def key(prefix: str, scope: str, name: str) -> str:
@@ -117,6 +139,8 @@ def key(prefix: str, scope: str, name: str) -> str:
 
 
 class RedisBackend:
+    """Decides on the shared buckets; `client` stays open (it may serve other components)."""
+
     def __init__(self, client: Redis, *, prefix: str = PREFIX) -> None:
         self._client = client
         self._prefix = prefix
@@ -160,4 +184,4 @@ class RedisBackend:
         return int(left) / gcra.MICROS
 
     async def close(self) -> None:
-        await self._client.aclose()
+        return None  # the client belongs to whoever passed it in

@@ -40,9 +40,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         yield MemoryBackend()
         return
     server: RedisServer = request.getfixturevalue("redis_server")
-    shared = RedisBackend(connect(Secret(server.url)))
-    yield shared
-    await shared.close()
+    client = connect(Secret(server.url))
+    yield RedisBackend(client)
+    await client.aclose()
 
 
 async def test_a_burst_then_a_refusal_saying_when(backend: Backend) -> None:

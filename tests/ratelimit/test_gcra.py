@@ -13,6 +13,7 @@ from sidecar.ratelimit.gcra import (
     decide,
     drained,
     remaining,
+    rescale,
     reset_after,
 )
 
@@ -172,3 +173,19 @@ def test_no_window_ever_sees_more_than_burst_plus_rate(
             sent += cost
             # Tokens sent within [start, at]; +1 µs for the rounding of stored times.
             assert sent <= burst + (at - start + 1) / limit.emission_us + 1e-9
+
+
+@pytest.mark.parametrize(
+    ("tat", "stored", "expected"),
+    [
+        (None, 50_000.0, None),
+        (NOW - 5, 50_000.0, NOW - 5),  # full: nothing owed
+        (NOW + 2 * E, float(E), NOW + 2 * E),  # same rate
+        (NOW + 2 * E, 4.0 * E, NOW + E // 2),  # 2 tokens owed at 2.5/s are 2 tokens at 10/s
+        (NOW + 2 * E, E / 3, NOW + 6 * E),
+    ],
+)
+def test_rescale_keeps_the_tokens_owed(
+    tat: int | None, stored: float, expected: int | None
+) -> None:
+    assert rescale(NOW, tat, stored, TEN) == expected
