@@ -98,8 +98,9 @@ class Limiter(Protocol):
     async def acquire(self, call: Call) -> None:
         """Waits for (or refuses with RpcError) the permission to send one upstream attempt."""
 
-    def observe(self, call: Call, outcome: Outcome) -> None:
-        """Learns from an upstream answer (for example a 429 cooldown)."""
+    async def observe(self, call: Call, outcome: Outcome) -> None:
+        """Learns from an upstream answer (for example a 429 cooldown) before anyone else
+        sees it, so a pause is shared before the caller can react to the 429."""
 
 
 class Allowed:
@@ -134,7 +135,7 @@ class Unlimited:
     async def acquire(self, call: Call) -> None:
         return None
 
-    def observe(self, call: Call, outcome: Outcome) -> None:
+    async def observe(self, call: Call, outcome: Outcome) -> None:
         return None
 
 
@@ -244,7 +245,7 @@ class Gateway:
             await self.limiter.acquire(call)
         outcome = await self.attempt(call, call.params)
         call.deliveries.append(outcome.delivery)
-        self.limiter.observe(call, outcome)
+        await self.limiter.observe(call, outcome)
         return outcome
 
     async def lookup(self, call: Call, spec: MethodSpec, params: Mapping[str, Any]) -> Outcome:
@@ -261,7 +262,7 @@ class Gateway:
         )
         await self.limiter.acquire(side)
         outcome = await self.attempt(side, params)
-        self.limiter.observe(side, outcome)
+        await self.limiter.observe(side, outcome)
         return outcome
 
     async def attempt(self, call: Call, params: Mapping[str, Any]) -> Outcome:

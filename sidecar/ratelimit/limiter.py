@@ -6,8 +6,8 @@ never past its deadline or `max_wait`; at most `max_queue` waiting in this sidec
 refused at once with RESOURCE_EXHAUSTED and a google.rpc.RetryInfo. Either way the trailing
 metadata carries the remaining budget (`sidecar.ratelimit.metadata`).
 
-`observe` turns an upstream 429 into a pause shared by every replica: the Retry-After, or the
-section's `cooldown` when there is none.
+`observe` turns an upstream 429 into a pause shared by every replica (the Retry-After, or the
+section's `cooldown` when there is none), recorded before the caller sees the 429.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
 
 import grpc
 
@@ -62,7 +61,6 @@ class RateLimiter:
         self._cached: RateLimitConfig | None = None
         self._waiting = 0
         self._paused_until = 0.0
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def backend(self) -> Backend:
@@ -129,7 +127,7 @@ class RateLimiter:
         if decision.wait > 0:
             await self._wait(decision.wait)
 
-    def observe(self, call: Call, outcome: Outcome) -> None:
+    async def observe(self, call: Call, outcome: Outcome) -> None:
         if outcome.http_status != 429:
             return
         config = self.config_for(call)
@@ -153,11 +151,13 @@ class RateLimiter:
         self._paused_until = max(self._paused_until, now + seconds)
         plan = plan_call(config, call.spec.rpc, call.caller)
         app = next((b for b in plan.buckets if b.name == "app"), None)
-        self._spawn(self._backend.cooldown(Pause(self._scope, seconds, app, config.redis_timeout)))
+        try:
+            await self._backend.cooldown(Pause(self._scope, seconds, app, config.redis_timeout))
+        except Exception:
+            # The local pause above still holds this replica; the others learn on their own.
+            log.exception("rate limits: could not record the upstream cooldown")
 
     async def close(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
         await self._backend.close()
 
     async def _wait(self, seconds: float) -> None:
@@ -166,17 +166,6 @@ class RateLimiter:
             await asyncio.sleep(seconds)
         finally:
             self._waiting -= 1
-
-    def _spawn(self, work: Coroutine[Any, Any, float]) -> None:
-        async def run() -> None:
-            try:
-                await work
-            except Exception:
-                log.exception("rate limits: could not record the upstream cooldown")
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
     def _cooldown_refusal(
         self, call: Call, plan: Plan, retry_after: float, left: float | None
