@@ -97,12 +97,18 @@ async def main() -> None:
         "rpcs": {"GetMe": {"rate": "1000000/s"}},
     }
     plan = plan_call(parse_rate_limits(section), "GetMe", "bench")
-    request = Request("bench@example", plan.buckets[: args.buckets], 1, 0.0, 1.0)
+    request = Request("bench@example", plan.buckets[: args.buckets], 1, 0.0, 10.0)
 
     directory = tempfile.mkdtemp(prefix="redis-bench-")
     port = free_port()
     proc = start_redis(port, directory)
-    client = connect(Secret(f"redis://127.0.0.1:{port}/0"), max_connections=max(args.concurrency))
+    client = connect(
+        Secret(f"redis://127.0.0.1:{port}/0"),
+        max_connections=max(args.concurrency),
+        # Patient on a loaded machine: this measures decisions, not connection set-up.
+        socket_connect_timeout=10,
+        socket_timeout=10,
+    )
     stats = redis.Redis(port=port)
     try:
         print(
