@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -19,6 +21,7 @@ from sidecar.ratelimit.config import (
     parse_rate_limits,
 )
 from sidecar.ratelimit.schema import SCHEMA
+from tests.helpers import REPO
 
 
 @pytest.mark.parametrize(
@@ -183,3 +186,17 @@ def test_a_cost_above_a_burst_is_refused() -> None:
 def test_the_cooldown_cannot_exceed_its_cap() -> None:
     with pytest.raises(RateLimitConfigError, match=r"rate_limits\.cooldown: must not exceed"):
         parse_rate_limits({"cooldown": "2m", "max_cooldown": "1m"})
+
+
+def _yaml_blocks(path: Path) -> list[Any]:
+    text = path.read_text(encoding="utf-8")
+    return [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/rate-limits.md"])
+def test_the_documented_examples_are_valid(document: str) -> None:
+    sections = [b["rate_limits"] for b in _yaml_blocks(REPO / document) if "rate_limits" in b]
+    assert sections
+    for section in sections:
+        parse_rate_limits(section)
+        jsonschema.validate(section, SCHEMA)
