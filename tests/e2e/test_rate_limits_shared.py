@@ -216,9 +216,13 @@ async def test_a_429_on_one_replica_pauses_the_others(
     )
     first, *others = fresh.replicas
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await first.stub.GetMe(pb.GetMeRequest(), timeout=5)
+        await first.stub.GetMe(pb.GetMeRequest(), timeout=1)
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    assert rich_details(info.value)["ErrorInfo"].reason == "TOO_MANY_REQUESTS"
+    # The upstream's own 429, or (if the sidecar retried it) the pause it started.
+    assert rich_details(info.value)["ErrorInfo"].reason in (
+        "TOO_MANY_REQUESTS",
+        "UPSTREAM_COOLDOWN",
+    )
 
     for replica in others:  # they never saw the 429; a 1 s deadline cannot outwait 3 s
         with pytest.raises(grpc.aio.AioRpcError) as paused:
