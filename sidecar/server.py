@@ -215,6 +215,7 @@ class Sidecar:
                 "request_timeout_seconds": s.request_timeout,
                 "ready": verdict.ready,
                 "reason": verdict.reason,
+                "rate_limits": self._limiter.describe() if self._limiter else "off",
             },
         )
 

@@ -71,6 +71,16 @@ class RateLimiter:
         """Calls of this sidecar waiting for their slot now."""
         return self._waiting
 
+    def describe(self) -> str:
+        """For the start-up log: where the limits come from and where the buckets live."""
+        where = "shared through Redis" if hasattr(self._backend, "health") else "in memory"
+        if self._static is None:
+            return "off"
+        buckets = ["app"] if self._static.app else []
+        buckets += [f"caller:{name}" for name in self._static.callers]
+        buckets += [f"rpc:{name}" for name in self._static.rpcs]
+        return f"{', '.join(buckets) or 'upstream pause only'}; {where}"
+
     def health(self) -> str | None:
         """None when healthy; otherwise why the limits are degraded."""
         check = getattr(self._backend, "health", None)

@@ -197,3 +197,10 @@ async def test_the_policy_snapshot_wins_and_reloads() -> None:
     c.policy = SimpleNamespace(sections={})
     for _ in range(10):
         await step.acquire(c)  # no section in the snapshot: no limits
+
+
+def test_describe() -> None:
+    assert RateLimiter(MemoryBackend(), scope="s").describe() == "off"
+    assert limiter({}).describe() == "upstream pause only; in memory"
+    section = {"app": "1/s", "callers": {"*": "1/s"}, "rpcs": {"GetMe": "1/s"}}
+    assert limiter(section).describe() == "app, caller:*, rpc:GetMe; in memory"
