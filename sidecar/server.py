@@ -15,6 +15,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import grpc
 from aiohttp import web
@@ -103,6 +104,7 @@ class Sidecar:
         logs.redact(s.token.reveal())
         if s.redis_url:
             logs.redact(s.redis_url.reveal())
+            logs.redact(urlsplit(s.redis_url.reveal()).password or "")
         tracing.setup()
         # NOT_SERVING until everything below is up (the servicer starts out SERVING).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
