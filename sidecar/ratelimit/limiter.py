@@ -31,6 +31,7 @@ from sidecar.ratelimit.config import (
     WhenEmpty,
     parse_rate_limits,
 )
+from sidecar.ratelimit.memory import MemoryBackend
 from sidecar.ratelimit.plan import Plan, plan_call
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class RateLimiter:
 
     def describe(self) -> str:
         """For the start-up log: where the limits come from and where the buckets live."""
-        where = "shared through Redis" if hasattr(self._backend, "health") else "in memory"
+        where = "in memory" if isinstance(self._backend, MemoryBackend) else "shared through Redis"
         if self._static is None:
             return "off"
         buckets = ["app"] if self._static.app else []
@@ -122,6 +123,7 @@ class RateLimiter:
                 raise self._cooldown_refusal(call, plan, pause, left)
             await self._wait(pause)
             budget -= pause
+            left = call.remaining()
         timeout = config.redis_timeout if left is None else min(config.redis_timeout, left)
         decision = await self._backend.decide(
             Request(self._scope, plan.buckets, plan.cost, budget, timeout)
