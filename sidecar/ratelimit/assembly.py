@@ -45,8 +45,8 @@ def read_section(policy_path: str | None) -> Any:
             raise ConfigError(f"cannot read the policy file {file}: {exc.strerror}") from None
         except yaml.YAMLError as exc:
             raise ConfigError(f"the policy file {file} is not valid YAML: {exc}") from None
-        if isinstance(document, dict) and SECTION in document:
-            return document[SECTION] or {}
+        if isinstance(document, dict) and document.get(SECTION) is not None:
+            return document[SECTION]
     return None
 
 

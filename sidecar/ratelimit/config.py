@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sidecar.config_section import SectionError
+from sidecar.duration import parse_duration
 from sidecar.methods import BY_API, BY_RPC
 
 SECTION = "rate_limits"
@@ -43,8 +45,6 @@ _UNITS = {
     "day": 86400,
 }
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([a-z]+?)s?\s*$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)\s*$")
-_DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
 
 
 class WhenEmpty(enum.StrEnum):
@@ -95,19 +95,10 @@ class RateLimitConfig:
         return max([1, *self.costs.values()])
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
 class RateLimitConfigError(ValueError):
-    """The section is invalid; `problems` names every bad path."""
+    """The section is invalid; `problems` names every bad path (relative to the section)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[SectionError]) -> None:
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems))
 
@@ -129,24 +120,6 @@ def parse_rate(text: str) -> Rate:
     return Rate(count, multiple * unit, normal)
 
 
-def parse_duration(value: Any) -> float:
-    """Seconds from a number or a string such as `250ms`, `1.5s`, `2m`, `1h`."""
-    if isinstance(value, bool):
-        raise ValueError("must be a duration such as 250ms, 2s or 1m, not a boolean")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        match = _DURATION.match(value)
-        if not match:
-            raise ValueError(f"{value!r} is not a duration: write e.g. 250ms, 2s, 1.5m or 1h")
-        seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-    else:
-        raise ValueError("must be a duration such as 250ms, 2s or 1m")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError("must be a finite duration >= 0")
-    return seconds
-
-
 def rpc_name(name: str) -> str | None:
     """The gRPC method name for `CreateInvoice` or `createInvoice`; None if unknown."""
     if name in BY_RPC:
@@ -155,26 +128,29 @@ def rpc_name(name: str) -> str | None:
     return spec.rpc if spec else None
 
 
+Path = tuple[str, ...]
+
+
 class _Parser:
     def __init__(self) -> None:
-        self.problems: list[Problem] = []
+        self.problems: list[SectionError] = []
 
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(Problem(path, message))
+    def fail(self, path: Path, message: str) -> None:
+        self.problems.append(SectionError(SECTION, path, message))
 
-    def mapping(self, value: Any, path: str) -> Mapping[str, Any] | None:
+    def mapping(self, value: Any, path: Path) -> Mapping[str, Any] | None:
         if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
             return value
         self.fail(path, "must be a mapping")
         return None
 
-    def unknown(self, raw: Mapping[str, Any], known: set[str], path: str) -> None:
+    def unknown(self, raw: Mapping[str, Any], known: set[str], path: Path) -> None:
         for key in raw:
             if key not in known:
                 expected = ", ".join(sorted(known))
-                self.fail(f"{path}.{key}", f"unknown key; expected one of {expected}")
+                self.fail((*path, key), f"unknown key; expected one of {expected}")
 
-    def integer(self, value: Any, path: str, minimum: int) -> int | None:
+    def integer(self, value: Any, path: Path, minimum: int) -> int | None:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # YAML `5.0`; JSON Schema counts it as an integer too
         if isinstance(value, bool) or not isinstance(value, int):
@@ -185,25 +161,28 @@ class _Parser:
             return None
         return value
 
-    def duration(self, value: Any, path: str, positive: bool = False) -> float | None:
+    def duration(self, value: Any, path: Path, positive: bool = False) -> float | None:
         try:
-            seconds = parse_duration(value)
+            seconds = parse_duration(value, "")
         except ValueError as exc:
-            self.fail(path, str(exc))
+            self.fail(path, str(exc).lstrip(": "))
+            return None
+        if not math.isfinite(seconds):
+            self.fail(path, "must be finite")
             return None
         if positive and seconds <= 0:
             self.fail(path, "must be longer than 0")
             return None
         return seconds
 
-    def when_empty(self, value: Any, path: str) -> WhenEmpty | None:
+    def when_empty(self, value: Any, path: Path) -> WhenEmpty | None:
         try:
             return WhenEmpty(value)
         except ValueError:
             self.fail(path, f"must be 'wait' or 'refuse', got {value!r}")
             return None
 
-    def bucket(self, value: Any, path: str) -> BucketConfig | None:
+    def bucket(self, value: Any, path: Path) -> BucketConfig | None:
         if isinstance(value, str):
             value = {"rate": value}
         raw = self.mapping(value, path)
@@ -211,121 +190,129 @@ class _Parser:
             return None
         self.unknown(raw, {"rate", "burst", "when_empty"}, path)
         if "rate" not in raw:
-            self.fail(f"{path}.rate", "is required (e.g. 30/s)")
+            self.fail((*path, "rate"), "is required (e.g. 30/s)")
             return None
         if not isinstance(raw["rate"], str):
-            self.fail(f"{path}.rate", "must be a string such as 30/s or 1000/min")
+            self.fail((*path, "rate"), "must be a string such as 30/s or 1000/min")
             return None
         try:
             rate = parse_rate(raw["rate"])
         except ValueError as exc:
-            self.fail(f"{path}.rate", str(exc))
+            self.fail((*path, "rate"), str(exc))
             return None
         burst = rate.count
         if "burst" in raw:
-            parsed = self.integer(raw["burst"], f"{path}.burst", 1)
+            parsed = self.integer(raw["burst"], (*path, "burst"), 1)
             if parsed is None:
                 return None
             burst = parsed
         mode = None
         if "when_empty" in raw:
-            mode = self.when_empty(raw["when_empty"], f"{path}.when_empty")
+            mode = self.when_empty(raw["when_empty"], (*path, "when_empty"))
         return BucketConfig(rate, burst, mode)
 
-    def by_rpc(self, value: Any, path: str) -> dict[str, tuple[str, Any]]:
+    def by_rpc(self, value: Any, path: Path) -> dict[str, tuple[Path, Any]]:
         """Entries keyed by gRPC method name, each with the path the user wrote."""
         raw = self.mapping(value, path)
-        out: dict[str, tuple[str, Any]] = {}
+        out: dict[str, tuple[Path, Any]] = {}
         for key, item in (raw or {}).items():
             name = rpc_name(key)
             if name is None:
                 self.fail(
-                    f"{path}.{key}",
+                    (*path, key),
                     f"unknown RPC; expected one of {', '.join(BY_RPC)} "
                     "(or the Crypto Pay method name, e.g. createInvoice)",
                 )
             elif name in out:
-                self.fail(f"{path}.{key}", f"{name} is listed twice")
+                self.fail((*path, key), f"{name} is listed twice")
             else:
-                out[name] = (f"{path}.{key}", item)
+                out[name] = ((*path, key), item)
         return out
 
 
+_KEYS = {
+    "app",
+    "callers",
+    "rpcs",
+    "costs",
+    "when_empty",
+    "max_wait",
+    "max_queue",
+    "replicas",
+    "cooldown",
+    "max_cooldown",
+    "redis_timeout",
+}
+
+
 def parse_rate_limits(raw: Any) -> RateLimitConfig:
-    """Parses the raw `rate_limits` section (as loaded from YAML); raises RateLimitConfigError."""
+    """Parses the raw `rate_limits` section (as loaded from YAML, or a frozen policy snapshot);
+    raises RateLimitConfigError naming every problem."""
     p = _Parser()
-    path = SECTION
-    if raw is None:
-        raw = {}
-    section = p.mapping(raw, path)
+    section = p.mapping({} if raw is None else raw, ())
     if section is None:
         raise RateLimitConfigError(p.problems)
-    p.unknown(
-        section,
-        {
-            "app",
-            "callers",
-            "rpcs",
-            "costs",
-            "when_empty",
-            "max_wait",
-            "max_queue",
-            "replicas",
-            "cooldown",
-            "max_cooldown",
-            "redis_timeout",
-        },
-        path,
-    )
+    p.unknown(section, _KEYS, ())
     values: dict[str, Any] = {}
     if "app" in section:
-        values["app"] = p.bucket(section["app"], f"{path}.app")
+        values["app"] = p.bucket(section["app"], ("app",))
     if "callers" in section:
-        callers = p.mapping(section["callers"], f"{path}.callers") or {}
+        callers = p.mapping(section["callers"], ("callers",)) or {}
         parsed_callers: dict[str, BucketConfig] = {}
         for name, item in callers.items():
             if not name:
-                p.fail(f"{path}.callers", "a caller name must not be empty")
+                p.fail(("callers",), "a caller name must not be empty")
                 continue
-            bucket = p.bucket(item, f"{path}.callers.{name}")
+            bucket = p.bucket(item, ("callers", name))
             if bucket is not None:
                 parsed_callers[name] = bucket
         values["callers"] = parsed_callers
     if "rpcs" in section:
         parsed_rpcs: dict[str, BucketConfig] = {}
-        for name, (where, item) in p.by_rpc(section["rpcs"], f"{path}.rpcs").items():
+        for name, (where, item) in p.by_rpc(section["rpcs"], ("rpcs",)).items():
             bucket = p.bucket(item, where)
             if bucket is not None:
                 parsed_rpcs[name] = bucket
         values["rpcs"] = parsed_rpcs
     if "costs" in section:
         parsed_costs: dict[str, int] = {}
-        for name, (where, item) in p.by_rpc(section["costs"], f"{path}.costs").items():
+        for name, (where, item) in p.by_rpc(section["costs"], ("costs",)).items():
             cost = p.integer(item, where, 0)
             if cost is not None:
                 parsed_costs[name] = cost
         values["costs"] = parsed_costs
     if "when_empty" in section:
-        values["when_empty"] = p.when_empty(section["when_empty"], f"{path}.when_empty")
+        values["when_empty"] = p.when_empty(section["when_empty"], ("when_empty",))
     for key in ("max_wait", "cooldown"):
         if key in section:
-            values[key] = p.duration(section[key], f"{path}.{key}")
+            values[key] = p.duration(section[key], (key,))
     for key in ("max_cooldown", "redis_timeout"):
         if key in section:
-            values[key] = p.duration(section[key], f"{path}.{key}", positive=True)
+            values[key] = p.duration(section[key], (key,), positive=True)
     if "max_queue" in section:
-        values["max_queue"] = p.integer(section["max_queue"], f"{path}.max_queue", 0)
+        values["max_queue"] = p.integer(section["max_queue"], ("max_queue",), 0)
     if "replicas" in section:
-        values["replicas"] = p.integer(section["replicas"], f"{path}.replicas", 1)
+        values["replicas"] = p.integer(section["replicas"], ("replicas",), 1)
     if p.problems:
         raise RateLimitConfigError(p.problems)
     config = RateLimitConfig(**{k: v for k, v in values.items() if v is not None})
     _check_costs(p, config)
     if config.cooldown > config.max_cooldown:
-        p.fail(f"{path}.cooldown", f"must not exceed max_cooldown ({config.max_cooldown:g}s)")
+        p.fail(("cooldown",), f"must not exceed max_cooldown ({config.max_cooldown:g}s)")
     if p.problems:
         raise RateLimitConfigError(p.problems)
     return config
+
+
+def problems(section: Any) -> list[SectionError]:
+    """Every problem of a `rate_limits` section (paths relative to it), for `policy lint`."""
+    if section is None:
+        return []
+    try:
+        parse_rate_limits(section)
+    except RateLimitConfigError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _check_costs(p: _Parser, config: RateLimitConfig) -> None:
@@ -341,7 +328,7 @@ def _check_costs(p: _Parser, config: RateLimitConfig) -> None:
         for where, bucket in buckets:
             if cost > bucket.burst:
                 p.fail(
-                    f"{SECTION}.costs.{rpc}",
+                    ("costs", rpc),
                     f"cost {cost} exceeds the burst {bucket.burst} of {where}: "
                     "such a call could never be admitted",
                 )

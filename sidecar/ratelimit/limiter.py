@@ -15,10 +15,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import grpc
 
+from sidecar.config_section import SectionCache
 from sidecar.errors import RpcError, refusal
 from sidecar.gateway import Call
 from sidecar.outcome import Outcome
@@ -27,7 +28,6 @@ from sidecar.ratelimit.backend import COOLDOWN, Backend, Decision, Pause, Reques
 from sidecar.ratelimit.config import (
     SECTION,
     RateLimitConfig,
-    RateLimitConfigError,
     WhenEmpty,
     parse_rate_limits,
 )
@@ -40,8 +40,6 @@ REASON_LIMITED = "RATE_LIMITED"
 REASON_COOLDOWN = "UPSTREAM_COOLDOWN"
 REASON_QUEUE_FULL = "RATE_LIMIT_QUEUE_FULL"
 
-_UNSET = object()
-
 
 class RateLimiter:
     def __init__(
@@ -52,14 +50,15 @@ class RateLimiter:
         config: RateLimitConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        """`config` applies to calls that carry no policy snapshot; a snapshot's `rate_limits`
-        section wins (so a policy reload takes effect on the next call)."""
+        """`config` applies to calls whose policy snapshot has no `rate_limits` section; a
+        snapshot's section wins (so a policy reload takes effect on the next call)."""
         self._backend = backend
         self._scope = scope
         self._static = config
         self._clock = clock
-        self._cached_raw: object = _UNSET
-        self._cached: RateLimitConfig | None = None
+        self._sections: SectionCache[RateLimitConfig | None] = SectionCache(
+            SECTION, parse_rate_limits, config
+        )
         self._waiting = 0
         self._paused_until = 0.0
 
@@ -88,21 +87,8 @@ class RateLimiter:
         return check() if callable(check) else None
 
     def config_for(self, call: Call) -> RateLimitConfig | None:
-        sections = getattr(call.policy, "sections", None)
-        if not isinstance(sections, Mapping):
-            return self._static
-        if SECTION not in sections:
-            return None
-        raw = sections[SECTION]
-        if raw is not self._cached_raw:
-            try:
-                self._cached = parse_rate_limits(raw)
-            except RateLimitConfigError as exc:
-                # The policy loader validates before a swap, so this is a defect; keep the
-                # last good limits rather than dropping them.
-                log.error("rate limits: invalid section, keeping the previous one: %s", exc)
-            self._cached_raw = raw
-        return self._cached
+        """The call's policy snapshot's section (parsed once per snapshot), else `config`."""
+        return self._sections.get(call.policy)
 
     async def acquire(self, call: Call) -> None:
         config = self.config_for(call)

@@ -9,20 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sidecar.duration import SCHEMA as DURATION
 from sidecar.methods import METHODS
 
 _RATE = r"^\s*[1-9][0-9]*\s*/\s*([1-9][0-9]*)?\s*(s|sec|second|min|minute|h|hour|d|day)s?\s*$"
-_DURATION = {
-    "oneOf": [
-        {"type": "number", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|min|h)\s*$"},
-    ]
-}
 _POSITIVE_DURATION = {
-    "oneOf": [
-        {"type": "number", "exclusiveMinimum": 0},
-        {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?\s*(ms|s|m|min|h)\s*$"},
-    ]
+    "oneOf": [{"type": "number", "exclusiveMinimum": 0}, DURATION["oneOf"][1]],
 }
 _RPC_NAMES = [m.rpc for m in METHODS] + [m.api for m in METHODS]
 
@@ -67,10 +59,10 @@ SCHEMA: dict[str, Any] = {
             "additionalProperties": {"type": "integer", "minimum": 0},
         },
         "when_empty": {"enum": ["wait", "refuse"]},
-        "max_wait": _DURATION,
+        "max_wait": DURATION,
         "max_queue": {"type": "integer", "minimum": 0},
         "replicas": {"type": "integer", "minimum": 1},
-        "cooldown": _DURATION,
+        "cooldown": DURATION,
         "max_cooldown": _POSITIVE_DURATION,
         "redis_timeout": _POSITIVE_DURATION,
     },

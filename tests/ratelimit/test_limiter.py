@@ -195,8 +195,12 @@ async def test_the_policy_snapshot_wins_and_reloads() -> None:
     with pytest.raises(RpcError):
         await step.acquire(c)
     c.policy = SimpleNamespace(sections={})
+    with pytest.raises(RpcError):  # no section in the snapshot: the constructor's limits
+        await step.acquire(c)
+    c.policy = SimpleNamespace(sections={})
+    unlimited = RateLimiter(MemoryBackend(), scope="s")
     for _ in range(10):
-        await step.acquire(c)  # no section in the snapshot: no limits
+        await unlimited.acquire(c)  # and without those, no limits
 
 
 def test_describe() -> None:
