@@ -68,7 +68,7 @@ class RateLimiter:
 
     @property
     def waiting(self) -> int:
-        """Calls of this sidecar waiting for their slot now."""
+        """Calls of this sidecar that may wait (asking for a slot, or waiting for it) now."""
         return self._waiting
 
     def describe(self) -> str:
@@ -102,12 +102,30 @@ class RateLimiter:
         queue_full = self._waiting >= config.max_queue
         if queue_full:
             budget = 0.0  # only a free slot now will do
+        # A call that may wait holds its place in the queue from before it asks for a slot, so
+        # a crowd arriving at once cannot overrun max_queue while its decisions are in flight.
+        queued = budget > 0
+        self._waiting += queued
+        try:
+            await self._acquire(call, config, plan, budget, left, queue_full)
+        finally:
+            self._waiting -= queued
+
+    async def _acquire(
+        self,
+        call: Call,
+        config: RateLimitConfig,
+        plan: Plan,
+        budget: float,
+        left: float | None,
+        queue_full: bool,
+    ) -> None:
         pause = self._paused_until - self._clock()
         if pause > 0:
             # This sidecar saw the 429; the shared record may still be on its way to Redis.
             if pause > budget:
                 raise self._cooldown_refusal(call, plan, pause, left)
-            await self._wait(pause)
+            await asyncio.sleep(pause)
             budget -= pause
             left = call.remaining()
         timeout = config.redis_timeout if left is None else min(config.redis_timeout, left)
@@ -123,7 +141,7 @@ class RateLimiter:
                 raise self._cooldown_refusal(call, plan, decision.retry_after, left)
             raise self._refusal(call, plan, config, decision, queue_full, left)
         if decision.wait > 0:
-            await self._wait(decision.wait)
+            await asyncio.sleep(decision.wait)
 
     async def observe(self, call: Call, outcome: Outcome) -> None:
         if outcome.http_status != 429:
@@ -157,13 +175,6 @@ class RateLimiter:
 
     async def close(self) -> None:
         await self._backend.close()
-
-    async def _wait(self, seconds: float) -> None:
-        self._waiting += 1
-        try:
-            await asyncio.sleep(seconds)
-        finally:
-            self._waiting -= 1
 
     def _cooldown_refusal(
         self, call: Call, plan: Plan, retry_after: float, left: float | None

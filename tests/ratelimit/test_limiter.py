@@ -16,6 +16,7 @@ from sidecar.errors import RpcError
 from sidecar.gateway import Call
 from sidecar.methods import BY_RPC
 from sidecar.outcome import Delivery, Outcome
+from sidecar.ratelimit.backend import Decision, Request
 from sidecar.ratelimit.config import parse_rate_limits
 from sidecar.ratelimit.limiter import RateLimiter
 from sidecar.ratelimit.memory import MemoryBackend
@@ -208,3 +209,27 @@ def test_describe() -> None:
     assert limiter({}).describe() == "upstream pause only; in memory"
     section = {"app": "1/s", "callers": {"*": "1/s"}, "rpcs": {"GetMe": "1/s"}}
     assert limiter(section).describe() == "app, caller:*, rpc:GetMe; in memory"
+
+
+class SlowBackend(MemoryBackend):
+    """Answers after a moment, as a shared store does."""
+
+    async def decide(self, request: Request) -> Decision:
+        await asyncio.sleep(0.01)
+        return await super().decide(request)
+
+
+async def test_a_crowd_arriving_at_once_cannot_overrun_the_queue() -> None:
+    section = {"max_queue": 3, "max_wait": "5m", "app": {"rate": "1/min", "burst": 1}}
+    step = limiter(section, SlowBackend())
+    tasks = [asyncio.create_task(step.acquire(call(timeout=300))) for _ in range(10)]
+    # The first three hold the queue's places while they ask: one goes at once, two wait
+    # (one and two minutes). The other seven are refused at once.
+    await eventually(lambda: sum(t.done() for t in tasks) == 8)
+    reasons = [t.exception().reason for t in tasks if t.done() and t.exception()]  # type: ignore[union-attr]
+    assert reasons == ["RATE_LIMIT_QUEUE_FULL"] * 7
+    assert step.waiting == 2
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert step.waiting == 0
