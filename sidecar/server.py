@@ -140,7 +140,6 @@ class Sidecar:
         self._limiter = build_limiter(
             token=s.token,
             upstream_url=s.upstream_url,
-            policy_path=s.policy_path,
             redis=self._redis_client() if s.redis_url else None,
         )
         self.gateway = Gateway(
@@ -217,7 +216,7 @@ class Sidecar:
                 "request_timeout_seconds": s.request_timeout,
                 "ready": verdict.ready,
                 "reason": verdict.reason,
-                "rate_limits": self._limiter.describe() if self._limiter else "off",
+                "rate_limits": self._limiter.describe(self.policy.current),
             },
         )
 

@@ -40,6 +40,7 @@ PROVIDERS: tuple[str, ...] = (
     "sidecar.retry.settings",
     "sidecar.idempotency.settings",
     "sidecar.cache.config",
+    "sidecar.ratelimit.config",
 )
 
 KNOWN = ("rate_limits", "retries", "idempotency", "cache")

@@ -332,3 +332,20 @@ def _check_costs(p: _Parser, config: RateLimitConfig) -> None:
                     f"cost {cost} exceeds the burst {bucket.burst} of {where}: "
                     "such a call could never be admitted",
                 )
+
+
+def _register() -> None:
+    # Joins `policy lint`, the load-time checks and policies/schema.json.
+    from sidecar.policy import sections
+    from sidecar.ratelimit.schema import SCHEMA
+
+    sections.register(
+        SECTION,
+        validate=problems,
+        schema=SCHEMA,
+        description="rate limits shared by every replica: buckets, costs, waiting or refusing, "
+        "the pause after a 429 (docs/rate-limits.md)",
+    )
+
+
+_register()

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import grpc
 
@@ -71,14 +72,15 @@ class RateLimiter:
         """Calls of this sidecar that may wait (asking for a slot, or waiting for it) now."""
         return self._waiting
 
-    def describe(self) -> str:
-        """For the start-up log: where the limits come from and where the buckets live."""
-        where = "in memory" if isinstance(self._backend, MemoryBackend) else "shared through Redis"
-        if self._static is None:
+    def describe(self, policy: Any = None) -> str:
+        """For the start-up log: which buckets `policy` sets, and where they live."""
+        config = self._sections.get(policy)
+        if config is None:
             return "off"
-        buckets = ["app"] if self._static.app else []
-        buckets += [f"caller:{name}" for name in self._static.callers]
-        buckets += [f"rpc:{name}" for name in self._static.rpcs]
+        where = "in memory" if isinstance(self._backend, MemoryBackend) else "shared through Redis"
+        buckets = ["app"] if config.app else []
+        buckets += [f"caller:{name}" for name in config.callers]
+        buckets += [f"rpc:{name}" for name in config.rpcs]
         return f"{', '.join(buckets) or 'upstream pause only'}; {where}"
 
     def health(self) -> str | None:

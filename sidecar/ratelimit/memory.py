@@ -91,7 +91,11 @@ class MemoryBackend:
         stored = self._tats.get(key)
         if stored is None:
             return None
-        return gcra.rescale(now, stored[0], stored[1], limit)
+        tat = gcra.rescale(now, stored[0], stored[1], limit)
+        if tat is not None and stored[1] != limit.emission_us:
+            # Kept at the new rate, so the debt is paid back at that rate from now on.
+            self._tats[key] = (tat, limit.emission_us)
+        return tat
 
     def _prune(self, now: int) -> None:
         if len(self._tats) > _PRUNE_ABOVE:

@@ -22,20 +22,24 @@ from sidecar.redis_connection import Redis
 PREFIX = "cpsc:rl"
 
 # A bucket's value is "<tat>:<emission>"; under another emission interval (the policy changed
-# the rate) its TAT is rescaled so the tokens owed carry over (gcra.rescale).
+# the rate) its TAT is rescaled so the tokens owed carry over (gcra.rescale), and stored so, so
+# that the debt is then paid back at the new rate.
 _LOAD = """
-local function load(key, e, now)
-  local raw = redis.call('GET', key)
-  if not raw then return nil end
-  local tat_s, e_s = string.match(raw, '^([^:]+):(.+)$')
-  local tat, old = tonumber(tat_s), tonumber(e_s)
-  if not tat or not old then return nil end
-  if tat > now and old ~= e then tat = math.ceil(now + (tat - now) * e / old) end
-  return tat
-end
 local function store(key, tat, e_text, now)
   redis.call('SET', key, string.format('%.0f', tat) .. ':' .. e_text,
     'PX', string.format('%.0f', math.ceil((tat - now) / 1000) + 1))
+end
+local function load(key, e_text, now)
+  local raw = redis.call('GET', key)
+  if not raw then return nil end
+  local tat_s, e_s = string.match(raw, '^([^:]+):(.+)$')
+  local tat, old, e = tonumber(tat_s), tonumber(e_s), tonumber(e_text)
+  if not tat or not old then return nil end
+  if tat > now and old ~= e then
+    tat = math.ceil(now + (tat - now) * e / old)
+    store(key, tat, e_text, now)
+  end
+  return tat
 end
 """
 
@@ -61,7 +65,7 @@ end
 local tats, emissions, bursts = {}, {}, {}
 for i = 1, n do
   local e, burst = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  local tat = load(KEYS[i + 1], e, now)
+  local tat = load(KEYS[i + 1], ARGV[1 + 2 * i], now)
   tats[i], emissions[i], bursts[i] = tat, e, burst
   if cost > burst then
     return redis.error_reply('cost exceeds burst')
@@ -124,7 +128,7 @@ redis.call('SET', KEYS[1], string.format('%.0f', untl), 'PX', ttl)
 if #KEYS > 1 then
   local e, burst = tonumber(ARGV[2]), tonumber(ARGV[3])
   local floor = math.ceil(untl + (burst - 1) * e)
-  local tat = load(KEYS[2], e, now)
+  local tat = load(KEYS[2], ARGV[2], now)
   if not tat or tat < floor then
     store(KEYS[2], floor, ARGV[2], now)
   end

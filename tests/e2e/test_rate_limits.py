@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -18,6 +20,7 @@ from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
 from tests.helpers import rich_details
 
 POLICY = """
+version: 1
 rate_limits:
   when_empty: refuse
   app: {rate: 2/min, burst: 2}
@@ -87,27 +90,62 @@ async def test_readiness_is_ok_with_the_in_memory_limiter(
 
 def test_an_invalid_section_stops_the_start_naming_the_path(tmp_path: Path) -> None:
     policy = tmp_path / "policy.yaml"
-    policy.write_text("rate_limits:\n  app: {rate: 30 per second}\n  replicas: 0\n")
+    policy.write_text("version: 1\nrate_limits:\n  app: {rate: 30 per second}\n")
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sidecar",
-            "serve",
-            "--demo",
-            "--policy",
-            str(policy),
-            "--grpc-listen",
-            "127.0.0.1:0",
-            "--http-listen",
-            "off",
-            "--demo-emulator-listen",
-            "127.0.0.1:0",
-        ],
+        [sys.executable, "-m", "sidecar", "serve", "--demo", "--policy", str(policy),
+         "--grpc-listen", "127.0.0.1:0", "--http-listen", "off",
+         "--demo-emulator-listen", "127.0.0.1:0"],
         capture_output=True,
         text=True,
         timeout=60,
-    )
+    )  # fmt: skip
     assert result.returncode == 2
     assert "rate_limits.app.rate: '30 per second' is not a rate" in result.stderr
-    assert "rate_limits.replicas: must be >= 1" in result.stderr
+
+
+KEYS = {"a": "a" * 40, "b": "b" * 40}
+CALLERS = """
+version: 1
+callers:
+  a: {key_sha256: %s}
+  b: {key_sha256: %s}
+rate_limits:
+  when_empty: refuse
+  callers: {"*": {rate: %s, burst: 1}}
+"""
+
+
+def caller(name: str) -> tuple[tuple[str, str], ...]:
+    return (("x-cryptopay-caller", name), ("x-cryptopay-caller-key", KEYS[name]))
+
+
+async def test_each_caller_has_its_own_bucket_and_a_reload_applies_at_once(
+    emulator: RunningEmulator, token: str, tmp_path: Path
+) -> None:
+    hashes = [hashlib.sha256(k.encode()).hexdigest() for k in KEYS.values()]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CALLERS % (*hashes, "1/min"))
+    running = await start_sidecar(emulator, token, policy_path=str(policy))
+    try:
+        stub = running.stub
+        for who in ("a", "b"):
+            await stub.GetMe(pb.GetMeRequest(), metadata=caller(who))
+        await stub.GetMe(pb.GetMeRequest())  # the default caller
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await stub.GetMe(pb.GetMeRequest(), metadata=caller("a"))
+        assert "rate limit 'caller:a'" in (info.value.details() or "")
+        assert rich_details(info.value)["ErrorInfo"].metadata["bucket"] == "caller:a"
+
+        policy.write_text(CALLERS % (*hashes, "100/s"))
+        assert await running.sidecar.reload_policy()
+        # The token owed carries over: at the new rate it is a hundredth of a second.
+        with pytest.raises(grpc.aio.AioRpcError) as again:
+            await stub.GetMe(pb.GetMeRequest(), metadata=caller("a"))
+        assert "(100/s, burst 1)" in (again.value.details() or "")
+        delay = rich_details(again.value)["RetryInfo"].retry_delay
+        assert delay.seconds == 0 and delay.nanos <= 20_000_000
+        await asyncio.sleep(0.05)
+        await stub.GetMe(pb.GetMeRequest(), metadata=caller("a"))
+    finally:
+        await running.channel.close(None)
+        await running.sidecar.stop()

@@ -32,6 +32,7 @@ REPLICAS = 4
 RATE = 40  # per second, for the app, across all replicas
 BURST = 10
 POLICY = f"""
+version: 1
 rate_limits:
   replicas: {REPLICAS}
   max_wait: 5s

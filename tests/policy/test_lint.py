@@ -357,7 +357,7 @@ def test_a_good_policy_has_no_problems() -> None:
     retries: {{max_attempts: 2, methods: {{GetBalance: {{max_attempts: 4}}}}}}
     idempotency: {{require_key: mutating, ttl: 24h}}
     cache: {{methods: {{GetExchangeRates: {{ttl: 30s}}, GetMe: {{enabled: false}}}}}}
-    rate_limits: {{anything: [the, rate, limiter, checks]}}
+    rate_limits: {{app: {{rate: 30/s, burst: 10}}, callers: {{payouts: 5/s}}}}
     """
     assert problems(text) == []
 

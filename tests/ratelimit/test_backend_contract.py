@@ -143,3 +143,14 @@ async def test_an_idle_bucket_fills_up_again(backend: Backend) -> None:
     await asyncio.sleep(0.1)
     decision = await backend.decide(request(fast))
     assert decision.allowed and decision.statuses[0].remaining == pytest.approx(1, abs=0.01)
+
+
+async def test_a_new_rate_carries_the_tokens_owed_and_repays_them_at_that_rate(
+    backend: Backend,
+) -> None:
+    assert (await backend.decide(request(bucket("app", burst=1, rate="1/min")))).allowed
+    faster = bucket("app", burst=1, rate="100/s")  # the same bucket, after a policy reload
+    refused = await backend.decide(request(faster))
+    assert not refused.allowed and refused.retry_after == pytest.approx(0.01, abs=0.005)
+    await asyncio.sleep(0.05)
+    assert (await backend.decide(request(faster))).allowed

@@ -11,6 +11,8 @@ import pytest
 import yaml
 
 from sidecar.config_section import SectionError
+from sidecar.policy.lint import LintContext, lint
+from sidecar.policy.loader import parse_text
 from sidecar.ratelimit.config import (
     BucketConfig,
     Rate,
@@ -153,6 +155,31 @@ def test_invalid_sections_name_the_path(raw: Any, path: str, phrase: str) -> Non
     assert phrase in info.value.problems[0].message
     assert str(info.value).startswith(path + ": ")
     assert [str(p) for p in problems(raw)] == [str(p) for p in info.value.problems]
+
+
+# Shapes the schema refuses too (editors flag them as they are typed).
+SHAPES: list[Any] = [
+    [],
+    {"apps": "30/s"},
+    {"app": {"burst": 3}},
+    {"app": {"rate": 30}},
+    {"app": {"rate": "30/s", "burst": 0}},
+    {"app": {"rate": "30/s", "bust": 3}},
+    {"app": {"rate": "3/s", "when_empty": "drop"}},
+    {"rpcs": {"CreateInvoices": "1/s"}},
+    {"costs": {"GetStats": -1}},
+    {"when_empty": "block"},
+    {"max_wait": "soon"},
+    {"redis_timeout": 0},
+    {"replicas": 0},
+    {"max_queue": 1.5},
+]
+
+
+@pytest.mark.parametrize("raw", SHAPES)
+def test_the_schema_refuses_bad_shapes(raw: Any) -> None:
+    with pytest.raises(RateLimitConfigError):
+        parse_rate_limits(raw)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(raw, SCHEMA)
 
@@ -192,3 +219,12 @@ def test_the_documented_examples_are_valid(document: str) -> None:
     for section in sections:
         parse_rate_limits(section)
         jsonschema.validate(section, SCHEMA)
+
+
+def test_policy_lint_reports_the_section_with_file_line_and_path() -> None:
+    text = "version: 1\nrate_limits:\n  app: {rate: 10/s, burst: 2}\n  costs: {GetStats: 3}\n"
+    found = lint(parse_text(text, "p.yaml"), LintContext(redis=True))
+    assert [(p.mark.line if p.mark else 0, ".".join(map(str, p.path))) for p in found] == [
+        (4, "rate_limits.costs.GetStats")
+    ]
+    assert "exceeds the burst 2" in found[0].message
