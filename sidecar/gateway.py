@@ -241,7 +241,7 @@ class Gateway:
         return await self.retrier.run(call, attempt)
 
     async def _attempt(self, call: Call) -> Outcome:
-        with _step_span(self.limiter, "ratelimit"):
+        with _step_span(self.limiter, "ratelimit", call):
             await self.limiter.acquire(call)
         outcome = await self.attempt(call, call.params)
         call.deliveries.append(outcome.delivery)
@@ -307,9 +307,15 @@ class Gateway:
 _NULL_STEPS = (AllowAll, NoCache, NoIdempotency, SingleAttempt, Unlimited, type(None))
 
 
-def _step_span(step: object, name: str) -> AbstractContextManager[object]:
-    # A step that is not configured does nothing worth a span (spans cost ~20 us each).
-    return nullcontext() if isinstance(step, _NULL_STEPS) else tracing.span(name)
+def _step_span(step: object, name: str, call: Call | None = None) -> AbstractContextManager[object]:
+    # A step that is not configured does nothing worth a span (spans cost ~20 us each). A step
+    # configured per call (by the policy snapshot) says so through `active(call)`.
+    active = getattr(step, "active", None)
+    if isinstance(step, _NULL_STEPS) or (
+        call is not None and callable(active) and not active(call)
+    ):
+        return nullcontext()
+    return tracing.span(name)
 
 
 def _log_failed_attempt(call: Call, outcome: Outcome, status: int | str) -> None:

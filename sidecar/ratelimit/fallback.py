@@ -2,9 +2,10 @@
 
 A decision waits for Redis at most `Request.timeout` (the section's `redis_timeout`, never more
 than the caller's deadline leaves). On a failure or timeout the replica degrades: it decides
-locally, each bucket at `rate / replicas`, logs the transition once, reports it through
-`health()`, and tries Redis again once per `probe_interval`. The first shared decision that
-succeeds ends the degradation (logged once too).
+locally, each bucket at `rate / replicas`, logs the transition once, and reports the dependency
+`ratelimit` as failing but not required (the sidecar stays SERVING, marked degraded). It tries
+Redis again once per `probe_interval`, from a call or, when none comes, from a background probe.
+The first shared decision that succeeds ends the degradation (logged and reported once too).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from redis.exceptions import RedisError
 
 from sidecar.ratelimit.backend import Backend, Decision, Pause, Request
 from sidecar.ratelimit.memory import MemoryBackend
+from sidecar.telemetry import health, tracing
 
 log = logging.getLogger(__name__)
 
 # What "Redis is unreachable or too slow" looks like to the client.
 SHARED_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+DEPENDENCY = "ratelimit"
 
 
 class FallbackBackend:
@@ -41,19 +44,13 @@ class FallbackBackend:
         self._degraded_since: float | None = None
         self._next_probe = 0.0
         self._reason = ""
+        self._probe: asyncio.Task[None] | None = None
+        self._probe_request: Request | None = None
+        self._reported = False
 
     @property
     def degraded(self) -> bool:
         return self._degraded_since is not None
-
-    def health(self) -> str | None:
-        """None while the shared buckets are in use; otherwise what is wrong, for /readyz."""
-        if self._degraded_since is None:
-            return None
-        return (
-            f"rate limits degraded: Redis unreachable ({self._reason}); each replica runs at "
-            "its share of every rate"
-        )
 
     async def decide(self, request: Request) -> Decision:
         if not self._try_shared(request.timeout):
@@ -62,7 +59,7 @@ class FallbackBackend:
             async with asyncio.timeout(request.timeout):
                 decision = await self._shared.decide(request)
         except SHARED_FAILURES as exc:
-            self._degrade(exc)
+            self._degrade(exc, request)
             return await self._local.decide(request)
         self._recover()
         return decision
@@ -75,12 +72,18 @@ class FallbackBackend:
             async with asyncio.timeout(pause.timeout):
                 left = await self._shared.cooldown(pause)
         except SHARED_FAILURES as exc:
-            self._degrade(exc)
+            self._degrade(exc, None)
             return left
         self._recover()
         return left
 
     async def close(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
+        if self._reported:
+            health.clear_dependency(DEPENDENCY)  # this replica's report ends with it
+            self._reported = False
         await self._shared.close()
 
     def _try_shared(self, timeout: float) -> bool:
@@ -95,9 +98,11 @@ class FallbackBackend:
         self._next_probe = now + self._probe_interval
         return True
 
-    def _degrade(self, exc: BaseException) -> None:
+    def _degrade(self, exc: BaseException, request: Request | None) -> None:
         now = self._clock()
         self._next_probe = now + self._probe_interval
+        if request is not None:
+            self._probe_request = Request(request.scope, (), 0, 0.0, request.timeout)
         if self._degraded_since is not None:
             return
         self._degraded_since = now
@@ -106,6 +111,15 @@ class FallbackBackend:
             "rate limits: Redis unreachable, deciding locally at this replica's share",
             extra={"event": "ratelimit_degraded", "error": self._reason},
         )
+        self._reported = True
+        health.set_dependency(
+            DEPENDENCY,
+            False,
+            f"Redis unreachable ({self._reason}); each replica runs at its share of every rate",
+            required=False,
+        )
+        if self._probe is None:
+            self._probe = asyncio.get_running_loop().create_task(self._probe_until_back())
 
     def _recover(self) -> None:
         if self._degraded_since is None:
@@ -116,6 +130,28 @@ class FallbackBackend:
             "rate limits: Redis is back, using the shared buckets again",
             extra={"event": "ratelimit_recovered", "degraded_seconds": round(seconds, 3)},
         )
+        health.set_dependency(DEPENDENCY, True, "ok", required=False)
+
+    async def _probe_until_back(self) -> None:
+        """Without calls nothing would notice that Redis is back: ask it once per interval.
+        The probe is a free decision (no bucket, cost 0): it only reads the pause."""
+        try:
+            while self._degraded_since is not None:
+                await asyncio.sleep(self._probe_interval)
+                probe = self._probe_request or Request("probe", (), 0, 0.0, 0.5)
+                if not self._try_shared(probe.timeout):
+                    continue  # a call probed a moment ago
+                try:
+                    # Background work belongs to no caller's trace.
+                    with tracing.untraced():
+                        async with asyncio.timeout(probe.timeout):
+                            await self._shared.decide(probe)
+                except SHARED_FAILURES as exc:
+                    self._degrade(exc, None)
+                    continue
+                self._recover()
+        finally:
+            self._probe = None
 
 
 def _describe(exc: BaseException) -> str:

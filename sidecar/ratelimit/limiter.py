@@ -34,6 +34,8 @@ from sidecar.ratelimit.config import (
 )
 from sidecar.ratelimit.memory import MemoryBackend
 from sidecar.ratelimit.plan import Plan, plan_call
+from sidecar.telemetry import metrics, tracing
+from sidecar.telemetry.metrics import RateLimitResult
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +85,9 @@ class RateLimiter:
         buckets += [f"rpc:{name}" for name in config.rpcs]
         return f"{', '.join(buckets) or 'upstream pause only'}; {where}"
 
-    def health(self) -> str | None:
-        """None when healthy; otherwise why the limits are degraded."""
-        check = getattr(self._backend, "health", None)
-        return check() if callable(check) else None
+    def active(self, call: Call) -> bool:
+        """Whether the call's policy sets rate limits (no span, no work otherwise)."""
+        return self.config_for(call) is not None
 
     def config_for(self, call: Call) -> RateLimitConfig | None:
         """The call's policy snapshot's section (parsed once per snapshot), else `config`."""
@@ -122,13 +123,15 @@ class RateLimiter:
         left: float | None,
         queue_full: bool,
     ) -> None:
+        waited = 0.0
         pause = self._paused_until - self._clock()
         if pause > 0:
             # This sidecar saw the 429; the shared record may still be on its way to Redis.
             if pause > budget:
+                _report(COOLDOWN, "refused")
                 raise self._cooldown_refusal(call, plan, pause, left)
             await asyncio.sleep(pause)
-            budget -= pause
+            waited, budget = pause, budget - pause
             left = call.remaining()
         timeout = config.redis_timeout if left is None else min(config.redis_timeout, left)
         decision = await self._backend.decide(
@@ -138,12 +141,16 @@ class RateLimiter:
             *(item for item in call.trailing if item[0] not in metadata.KEYS),
             *metadata.trailing(decision.statuses),
         ]
+        bucket = _label(decision, waited)
         if not decision.allowed:
+            _report(bucket, "refused")
             if decision.limited_by == COOLDOWN:
                 raise self._cooldown_refusal(call, plan, decision.retry_after, left)
             raise self._refusal(call, plan, config, decision, queue_full, left)
         if decision.wait > 0:
             await asyncio.sleep(decision.wait)
+            waited += decision.wait
+        _report(bucket, "waited" if waited > 0 else "admitted", waited)
 
     async def observe(self, call: Call, outcome: Outcome) -> None:
         if outcome.http_status != 429:
@@ -239,3 +246,20 @@ def _why_not_wait(
     if max_wait is not None and delay > max_wait:
         return f" and the next slot is further away than max_wait ({max_wait:g} s)"
     return ""
+
+
+def _label(decision: Decision, waited: float) -> str:
+    """The bucket a decision is reported under: the one that made the call wait or refused
+    it, else the tightest one (closest to limiting), else none."""
+    if decision.limited_by is not None:
+        return decision.limited_by
+    if waited > 0:
+        return COOLDOWN
+    if decision.statuses:
+        return min(decision.statuses, key=lambda s: s.remaining).bucket.name
+    return "none"
+
+
+def _report(bucket: str, result: RateLimitResult, waited: float = 0.0) -> None:
+    tracing.annotate({tracing.RATELIMIT_BUCKET: bucket, tracing.RATELIMIT_RESULT: result})
+    metrics.ratelimit(bucket, result, waited)

@@ -68,7 +68,7 @@ class AdmittingLimiter:
         tracing.annotate({tracing.RATELIMIT_BUCKET: "app", tracing.RATELIMIT_RESULT: "admitted"})
         metrics.ratelimit("app", "admitted")
 
-    def observe(self, call: Call, outcome: Outcome) -> None:
+    async def observe(self, call: Call, outcome: Outcome) -> None:
         return None
 
 

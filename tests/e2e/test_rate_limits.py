@@ -16,6 +16,7 @@ import pytest
 
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+from sidecar.telemetry import metrics
 from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
 from tests.helpers import rich_details
 
@@ -44,9 +45,17 @@ async def limited(
     await running.sidecar.stop()
 
 
+def decisions(bucket: str, result: str) -> float:
+    sample = metrics.REGISTRY.get_sample_value(
+        "cryptopay_sidecar_ratelimit_decisions_total", {"bucket": bucket, "result": result}
+    )
+    return sample or 0.0
+
+
 async def test_budget_in_trailers_then_a_refusal_with_retry_info(
     limited: RunningSidecar, control: EmulatorControl, token: str
 ) -> None:
+    admitted, refused = decisions("app", "admitted"), decisions("app", "refused")
     call = limited.stub.GetMe(pb.GetMeRequest())
     await call
     trailers = as_dict(await call.trailing_metadata())
@@ -67,6 +76,8 @@ async def test_budget_in_trailers_then_a_refusal_with_retry_info(
     assert as_dict(error.trailing_metadata())["ratelimit-remaining"] == "0"
     # Refused before any upstream call: only the two admitted calls reached Crypto Pay.
     assert await control.api_requests(token) == 2
+    assert decisions("app", "admitted") - admitted == 2
+    assert decisions("app", "refused") - refused == 1
 
 
 async def test_a_call_costing_more_than_the_budget_left_is_refused(

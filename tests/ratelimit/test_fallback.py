@@ -19,7 +19,9 @@ from sidecar.ratelimit.plan import Bucket
 from sidecar.ratelimit.redis import RedisBackend
 from sidecar.redis_connection import connect
 from sidecar.secrets import Secret
+from sidecar.telemetry import health
 from tests.conftest import RedisServer
+from tests.helpers import eventually
 
 # Shared: burst 4 every 30 s; each of two replicas falls back to burst 2 every 60 s.
 RATE = parse_rate("2/min")
@@ -33,8 +35,15 @@ def ask(max_wait: float = 0.0, timeout: float = 0.3) -> Request:
 @pytest.fixture
 async def fallback(redis_server: RedisServer) -> AsyncIterator[FallbackBackend]:
     client = connect(Secret(redis_server.url))
-    yield FallbackBackend(RedisBackend(client), probe_interval=0.05)
+    backend = FallbackBackend(RedisBackend(client), probe_interval=0.05)
+    yield backend
+    await backend.close()
     await client.aclose()
+
+
+def reported() -> health.Check | None:
+    """What this process's health board says about the rate limiter."""
+    return next((c for c in health.BOARD.checks() if c.name == "ratelimit"), None)
 
 
 def events(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -46,14 +55,16 @@ async def test_redis_down_then_back(
 ) -> None:
     caplog.set_level(logging.INFO, logger="sidecar.ratelimit")
     shared = await fallback.decide(ask())
-    assert shared.allowed and shared.shared and fallback.health() is None
+    assert shared.allowed and shared.shared
 
     redis_server.stop()
     local = [await fallback.decide(ask()) for _ in range(3)]
     assert [d.allowed for d in local] == [True, True, False]  # the replica's burst of 2
     assert not any(d.shared for d in local)
     assert fallback.degraded
-    assert "Redis unreachable" in (fallback.health() or "")
+    check = reported()
+    assert check is not None and not check.ok and not check.required  # degraded, not down
+    assert "Redis unreachable" in check.reason
     assert events(caplog) == ["ratelimit_degraded"]  # once, not once per call
 
     redis_server.start()
@@ -63,7 +74,9 @@ async def test_redis_down_then_back(
         await asyncio.sleep(0.05)
         decision = await fallback.decide(ask())
     assert decision.shared and decision.allowed  # the restarted Redis has a full bucket
-    assert not fallback.degraded and fallback.health() is None
+    assert not fallback.degraded
+    check = reported()
+    assert check is not None and check.ok
     assert events(caplog) == ["ratelimit_degraded", "ratelimit_recovered"]
 
 
@@ -99,3 +112,23 @@ async def test_a_cooldown_holds_locally_when_redis_is_down(
     assert await fallback.cooldown(Pause("s", 20.0, APP, 0.3)) == pytest.approx(20, abs=0.5)
     refused = await fallback.decide(ask())
     assert not refused.allowed and refused.limited_by == COOLDOWN and not refused.shared
+
+
+async def test_without_calls_a_background_probe_notices_redis_is_back(
+    fallback: FallbackBackend, redis_server: RedisServer
+) -> None:
+    redis_server.stop()
+    assert not (await fallback.decide(ask())).shared
+    redis_server.start()
+    await eventually(lambda: not fallback.degraded)  # no call made meanwhile
+    assert (await fallback.decide(ask())).shared
+
+
+async def test_closing_withdraws_the_report(
+    fallback: FallbackBackend, redis_server: RedisServer
+) -> None:
+    redis_server.stop()
+    await fallback.decide(ask())
+    assert reported() is not None
+    await fallback.close()
+    assert reported() is None
