@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError
+
 from sidecar.ratelimit import gcra
 from sidecar.ratelimit.backend import BucketStatus, Decision, Pause, Request, limited_by_name
 from sidecar.redis_connection import Redis
@@ -157,7 +160,7 @@ class RedisBackend:
         for bucket in request.buckets:
             keys.append(key(self._prefix, request.scope, bucket.key))
             args += [repr(bucket.limit.emission_us), bucket.limit.burst]
-        reply = await self._decide(keys=keys, args=args)
+        reply = await self._run(self._decide, keys, args)
         allowed, delay_us, limited = int(reply[0]), int(reply[1]), int(reply[2])
         statuses = tuple(
             BucketStatus(
@@ -184,8 +187,20 @@ class RedisBackend:
         if pause.app is not None:
             keys.append(key(self._prefix, pause.scope, pause.app.key))
             args = [args[0], repr(pause.app.limit.emission_us), pause.app.limit.burst]
-        left = await self._cooldown(keys=keys, args=args)
+        left = await self._run(self._cooldown, keys, args)
         return int(left) / gcra.MICROS
 
     async def close(self) -> None:
         return None  # the client belongs to whoever passed it in
+
+    async def _run(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except ConnectionError:
+            # After a Redis restart every idle pooled connection is dead: drop them and try once
+            # more on a fresh one. Should the first try have run after all, it took its tokens
+            # twice: a limit can only come out stricter, never looser.
+            pool = getattr(self._client, "connection_pool", None)
+            if pool is not None:
+                await pool.disconnect(inuse_connections=False)
+            return await script(keys=keys, args=args)

@@ -161,3 +161,15 @@ async def test_the_scripts_run_on_redis_cluster(cluster: str) -> None:
             assert not paused.allowed and paused.limited_by == "cooldown"
     finally:
         await client.aclose()
+
+
+async def test_a_restarted_redis_costs_no_failed_decision(
+    backend: RedisBackend, redis_server: RedisServer
+) -> None:
+    app = bucket("app", burst=100)
+    # Several pooled connections, all of which the restart leaves dead.
+    await asyncio.gather(*(backend.decide(Request("s", (app,), 1, 0.0, 5.0)) for _ in range(5)))
+    redis_server.stop()
+    redis_server.start()
+    for _ in range(5):
+        assert (await backend.decide(Request("s", (app,), 1, 0.0, 5.0))).allowed
