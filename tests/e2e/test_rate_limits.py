@@ -56,7 +56,7 @@ async def test_budget_in_trailers_then_a_refusal_with_retry_info(
     limited: RunningSidecar, control: EmulatorControl, token: str
 ) -> None:
     admitted, refused = decisions("app", "admitted"), decisions("app", "refused")
-    call = limited.stub.GetMe(pb.GetMeRequest())
+    call = limited.stub.GetBalance(pb.GetBalanceRequest())
     await call
     trailers = as_dict(await call.trailing_metadata())
     assert trailers["ratelimit-policy"] == '"app";q=2;w=60;burst=2'
@@ -65,7 +65,7 @@ async def test_budget_in_trailers_then_a_refusal_with_retry_info(
     await limited.stub.GetBalance(pb.GetBalanceRequest())
 
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await limited.stub.GetMe(pb.GetMeRequest())
+        await limited.stub.GetBalance(pb.GetBalanceRequest())
     error = info.value
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert "rate limit 'app' (2/min, burst 2) is exhausted" in (error.details() or "")
@@ -83,7 +83,7 @@ async def test_budget_in_trailers_then_a_refusal_with_retry_info(
 async def test_a_call_costing_more_than_the_budget_left_is_refused(
     limited: RunningSidecar, control: EmulatorControl, token: str
 ) -> None:
-    await limited.stub.GetMe(pb.GetMeRequest())
+    await limited.stub.GetBalance(pb.GetBalanceRequest())
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await limited.stub.GetStats(pb.GetStatsRequest())
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -140,10 +140,10 @@ async def test_each_caller_has_its_own_bucket_and_a_reload_applies_at_once(
     try:
         stub = running.stub
         for who in ("a", "b"):
-            await stub.GetMe(pb.GetMeRequest(), metadata=caller(who))
-        await stub.GetMe(pb.GetMeRequest())  # the default caller
+            await stub.GetBalance(pb.GetBalanceRequest(), metadata=caller(who))
+        await stub.GetBalance(pb.GetBalanceRequest())  # the default caller
         with pytest.raises(grpc.aio.AioRpcError) as info:
-            await stub.GetMe(pb.GetMeRequest(), metadata=caller("a"))
+            await stub.GetBalance(pb.GetBalanceRequest(), metadata=caller("a"))
         assert "rate limit 'caller:a'" in (info.value.details() or "")
         assert rich_details(info.value)["ErrorInfo"].metadata["bucket"] == "caller:a"
 
@@ -151,12 +151,12 @@ async def test_each_caller_has_its_own_bucket_and_a_reload_applies_at_once(
         assert await running.sidecar.reload_policy()
         # The token owed carries over: at the new rate it is a hundredth of a second.
         with pytest.raises(grpc.aio.AioRpcError) as again:
-            await stub.GetMe(pb.GetMeRequest(), metadata=caller("a"))
+            await stub.GetBalance(pb.GetBalanceRequest(), metadata=caller("a"))
         assert "(100/s, burst 1)" in (again.value.details() or "")
         delay = rich_details(again.value)["RetryInfo"].retry_delay
         assert delay.seconds == 0 and delay.nanos <= 20_000_000
         await asyncio.sleep(0.05)
-        await stub.GetMe(pb.GetMeRequest(), metadata=caller("a"))
+        await stub.GetBalance(pb.GetBalanceRequest(), metadata=caller("a"))
     finally:
         await running.channel.close(None)
         await running.sidecar.stop()

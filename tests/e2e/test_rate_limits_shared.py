@@ -175,7 +175,7 @@ async def drive(cluster: Cluster, stop: asyncio.Event, workers: int = 6) -> Tall
     async def worker(replica: Replica) -> None:
         while not stop.is_set():
             try:
-                await replica.stub.GetMe(pb.GetMeRequest(), timeout=8)
+                await replica.stub.GetBalance(pb.GetBalanceRequest(), timeout=8)
                 tally.ok += 1
                 tally.times.append(time.monotonic())
             except grpc.aio.AioRpcError as error:
@@ -213,11 +213,11 @@ async def test_a_429_on_one_replica_pauses_the_others(
     fresh: Cluster, control: EmulatorControl
 ) -> None:
     await control.fault(
-        fresh.token, method="getMe", kind="status", status=429, retry_after=3, count=1
+        fresh.token, method="getBalance", kind="status", status=429, retry_after=3, count=1
     )
     first, *others = fresh.replicas
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await first.stub.GetMe(pb.GetMeRequest(), timeout=1)
+        await first.stub.GetBalance(pb.GetBalanceRequest(), timeout=1)
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     # The upstream's own 429, or (if the sidecar retried it) the pause it started.
     assert rich_details(info.value)["ErrorInfo"].reason in (
@@ -227,14 +227,14 @@ async def test_a_429_on_one_replica_pauses_the_others(
 
     for replica in others:  # they never saw the 429; a 1 s deadline cannot outwait 3 s
         with pytest.raises(grpc.aio.AioRpcError) as paused:
-            await replica.stub.GetMe(pb.GetMeRequest(), timeout=1)
+            await replica.stub.GetBalance(pb.GetBalanceRequest(), timeout=1)
         details = rich_details(paused.value)
         assert details["ErrorInfo"].reason == "UPSTREAM_COOLDOWN"
         assert 1 <= details["RetryInfo"].retry_delay.seconds <= 3
     assert await control.api_requests(fresh.token) == 1  # only the call that got the 429
 
     # A caller with time to spare waits for the end of the pause, then goes.
-    await others[0].stub.GetMe(pb.GetMeRequest(), timeout=10)
+    await others[0].stub.GetBalance(pb.GetBalanceRequest(), timeout=10)
     assert await control.api_requests(fresh.token) == 2
 
 
