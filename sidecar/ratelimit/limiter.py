@@ -66,10 +66,6 @@ class RateLimiter:
         self._paused_until = 0.0
 
     @property
-    def backend(self) -> Backend:
-        return self._backend
-
-    @property
     def waiting(self) -> int:
         """Calls of this sidecar that may wait (asking for a slot, or waiting for it) now."""
         return self._waiting
