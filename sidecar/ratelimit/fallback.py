@@ -11,6 +11,7 @@ The first shared decision that succeeds ends the degradation (logged and reporte
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import time
 from collections.abc import Callable
@@ -119,7 +120,10 @@ class FallbackBackend:
             required=False,
         )
         if self._probe is None:
-            self._probe = asyncio.get_running_loop().create_task(self._probe_until_back())
+            # A context of its own: the probe is not part of the call that found Redis gone.
+            self._probe = asyncio.get_running_loop().create_task(
+                self._probe_until_back(), context=contextvars.Context()
+            )
 
     def _recover(self) -> None:
         if self._degraded_since is None:
