@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.telemetry import metrics
-from tests.conftest import RedisServer, _spawn_redis
+from tests.conftest import RedisServer, spawn_redis
 from tests.e2e.test_process import spawn, wait_serving
 from tests.helpers import REPO, free_port, new_token, rich_details
 from tests.monitoring.artifacts import (
@@ -159,7 +159,7 @@ def redis_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     """A private redis-server for this module (never the machine's shared one)."""
     directory = str(tmp_path_factory.mktemp("redis"))
     port = free_port()
-    server = RedisServer(port, _spawn_redis(port, directory), directory)
+    server = RedisServer(port, spawn_redis(port, directory), directory)
     yield server
     server.stop()
 
