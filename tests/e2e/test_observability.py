@@ -21,9 +21,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from sidecar.config import Settings
 from sidecar.emulator.runner import RunningEmulator
-from sidecar.gateway import Call
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
-from sidecar.outcome import Outcome
 from sidecar.secrets import Secret
 from sidecar.server import Sidecar
 from sidecar.telemetry import health, links, metrics, tracing
@@ -55,21 +53,14 @@ def write_policy(directory: Path, key: str) -> str:
         f"    key_sha256: {hashlib.sha256(key.encode()).hexdigest()}\n"
         "    mode: audit\n"
         '    amounts: {USDT: {max: "4"}}\n'
+        "rate_limits:\n"
+        "  app: {rate: 100/s, burst: 100}\n"
     )
     return str(path)
 
 
 def as_shop(key: str) -> tuple[tuple[str, str], ...]:
     return (("x-cryptopay-caller", "shop"), ("x-cryptopay-caller-key", key))
-
-
-class AdmittingLimiter:
-    async def acquire(self, call: Call) -> None:
-        tracing.annotate({tracing.RATELIMIT_BUCKET: "app", tracing.RATELIMIT_RESULT: "admitted"})
-        metrics.ratelimit("app", "admitted")
-
-    async def observe(self, call: Call, outcome: Outcome) -> None:
-        return None
 
 
 async def closed(running: RunningSidecar) -> None:
@@ -93,8 +84,7 @@ async def test_span_tree_of_a_create_invoice_retried_once(
     try:
         gateway = running.sidecar.gateway
         assert gateway is not None
-        # The real policy, retry and idempotency steps; a stand-in for the limiter.
-        gateway.limiter = AdmittingLimiter()
+        # The real policy, rate limit, retry and idempotency steps.
         await control.fault(token, method="createInvoice", kind="status", status=429, count=1)
         retries_before = metrics.REGISTRY.get_sample_value(
             "cryptopay_sidecar_retries_total",
