@@ -1,6 +1,6 @@
 """Webhook ingest and delivery, measured against a real sidecar process.
 
-    python benchmarks/webhooks.py [--redis] [--requests 5000] [--concurrency 32]
+    python bench/webhook_ingest.py [--redis] [--requests 5000] [--concurrency 32]
 
 Starts a sidecar (with a private redis-server when --redis is given), connects two broadcast
 subscribers, POSTs signed updates with N concurrent clients, and reports ingest throughput,
