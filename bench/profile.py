@@ -1,0 +1,106 @@
+"""A py-spy profile of the sidecar under the overhead load: where its CPU goes.
+
+py-spy samples the running process from outside (no instrumentation in the sidecar), with
+`--nonblocking` so the target is never paused. Time in the C parts (uvloop, gRPC C-core) is
+charged to the innermost Python frame, which is why `Runner.run` shows large self time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from bench import h2load
+from bench.procs import BenchError, Cluster, start_redis, start_sidecar
+from bench.report import table
+from bench.scenarios import (
+    Context,
+    check_call,
+    grpc_target,
+    invoice_params,
+    sidecar_args,
+    start_upstream,
+)
+
+
+def aggregate(lines: Iterable[str]) -> tuple[int, Counter[str], Counter[str]]:
+    """Total samples, self samples and inclusive samples per frame, from py-spy's raw
+    (collapsed stack) output: `frame;frame;frame count` per line."""
+    total = 0
+    self_counts: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    for line in lines:
+        stack, _, count = line.rstrip("\n").rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = stack.split(";")
+        self_counts[frames[-1]] += n
+        for frame in set(frames):
+            inclusive[frame] += n
+    return total, self_counts, inclusive
+
+
+def top(counts: Counter[str], total: int, limit: int, only: str | None = None) -> list[list[str]]:
+    rows = []
+    for frame, n in counts.most_common():
+        if only and only not in frame:
+            continue
+        rows.append([f"{100 * n / total:.1f} %", f"`{frame}`"])
+        if len(rows) == limit:
+            break
+    return rows
+
+
+def run(ctx: Context, seconds: float = 20.0, upstream: str = "stub") -> str:
+    py_spy = shutil.which("py-spy")
+    if py_spy is None:
+        return "### Profile\n\nn/a: py-spy is not installed (pip install py-spy)\n"
+    s = ctx.settings
+    params = invoice_params()
+    out_path = Path(ctx.workdir) / "profile.txt"
+    with Cluster(ctx.workdir / "profile") as cluster:
+        _, upstream_url = start_upstream(ctx, cluster, upstream)
+        redis_url = start_redis(cluster, ctx.pinning.others)[1] if ctx.features.redis else None
+        args, path = sidecar_args(ctx, redis_url)
+        sidecar = start_sidecar(cluster, ctx.pinning.sidecar, upstream_url, args)
+        check_call(sidecar, params)
+        ctx.log(f"profile: {s.rate:g} QPS for {seconds:g}s under py-spy")
+        load = threading.Thread(
+            target=h2load.run,
+            args=(grpc_target(sidecar, params),),
+            kwargs={
+                "rate": s.rate,
+                "connections": s.connections,
+                "duration_s": seconds + 2,
+                "warmup_s": 1.0,
+                "workdir": cluster.workdir,
+                "cpus": ctx.pinning.others,
+                "binary": ctx.h2load,
+            },
+        )
+        load.start()
+        command = [py_spy, "record", "--pid", str(sidecar.proc.pid), "--duration"]
+        command += [str(int(seconds)), "--rate", "250", "--format", "raw", "--nonblocking"]
+        command += ["--output", str(out_path)]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        load.join()
+        if done.returncode != 0 or not out_path.exists():
+            raise BenchError(f"py-spy failed: {done.stderr.strip()}")
+        total, self_counts, inclusive = aggregate(out_path.read_text().splitlines())
+    header = ["share of samples", "frame"]
+    return (
+        "### Profile (py-spy, sidecar under the overhead load, upstream: "
+        f"{upstream}; {path})\n\n"
+        f"{total} samples; raw collapsed stacks kept in `{out_path}` "
+        "(feed them to flamegraph.pl or speedscope).\n\n"
+        "Inclusive time in the sidecar's own code:\n\n"
+        + table(header, top(inclusive, total, 15, only="sidecar/"))
+        + "\n\nSelf time (C code in uvloop and gRPC is charged to the Python frame that "
+        "called it):\n\n" + table(header, top(self_counts, total, 15)) + "\n"
+    )

@@ -1,0 +1,392 @@
+"""The benchmark scenarios. Each returns rows for the report, or the reason it cannot run here.
+
+1. overhead   - Dapr's method: the same open-loop load directly against the upstream's HTTP API
+                and through the sidecar's gRPC API; the difference per percentile.
+2. throughput - the highest rate the sidecar sustains on one core with p99 under 10 ms.
+3. limiter    - rate-limit decision latency and Redis commands per decision.
+4. webhooks   - ingest-to-subscriber latency with 10 subscribers, and events per second.
+5. startup    - time from exec to SERVING, and idle RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from google.protobuf.message import Message
+
+from bench import h2load
+from bench.features import Features
+from bench.procs import (
+    BENCH_TOKEN,
+    BenchError,
+    Cluster,
+    Pinning,
+    Proc,
+    RunningSidecar,
+    start_emulator,
+    start_redis,
+    start_sidecar,
+    start_stub,
+)
+from bench.stats import Latency, cpu_share
+
+PAYLOAD_BYTES = 1024  # Dapr's payload size: the JSON body of the direct request
+THROUGHPUT_P99_MS = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    rate: float = 1000.0
+    connections: int = 16
+    duration: float = 60.0
+    warmup: float = 5.0
+    upstreams: tuple[str, ...] = ("emulator", "stub")
+    step_duration: float = 10.0  # each throughput step
+    throughput_start: float = 500.0
+    throughput_max: float = 6000.0
+    pin: bool = True
+
+
+@dataclass
+class Context:
+    settings: Settings
+    features: Features
+    pinning: Pinning
+    h2load: str
+    workdir: Path
+    log: Callable[[str], None]
+    policy_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class OverheadRow:
+    upstream: str
+    direct: Latency
+    sidecar: Latency
+    achieved_rate: float
+    cpu: float  # vCPU
+    peak_rss_mb: float
+    redis_per_request: float | None
+    upstream_calls_ok: bool
+    path: str  # what the sidecar run enabled
+
+    @property
+    def overhead(self) -> Latency:
+        return self.sidecar.minus(self.direct)
+
+
+@dataclass(frozen=True)
+class ThroughputStep:
+    rate: float
+    achieved: float
+    latency: Latency
+    cpu: float
+    passed: bool
+
+
+@dataclass(frozen=True)
+class ThroughputResult:
+    upstream: str
+    steps: tuple[ThroughputStep, ...]
+
+    @property
+    def best(self) -> ThroughputStep | None:
+        passed = [s for s in self.steps if s.passed]
+        return max(passed, key=lambda s: s.achieved) if passed else None
+
+
+@dataclass(frozen=True)
+class StartupResult:
+    seconds: tuple[float, ...]
+    idle_rss_mb: tuple[float, ...]
+
+    @property
+    def median_seconds(self) -> float:
+        return statistics.median(self.seconds)
+
+    @property
+    def median_idle_rss_mb(self) -> float:
+        return statistics.median(self.idle_rss_mb)
+
+
+@dataclass(frozen=True)
+class NotAvailable:
+    reason: str
+
+
+@dataclass
+class Results:
+    overhead: list[OverheadRow] = field(default_factory=list)
+    throughput: ThroughputResult | NotAvailable | None = None
+    limiter: object = None
+    webhooks: object = None
+    startup: StartupResult | NotAvailable | None = None
+
+
+# --- requests ------------------------------------------------------------------------------------
+
+
+def invoice_params(payload_bytes: int = PAYLOAD_BYTES) -> dict[str, str]:
+    """createInvoice parameters whose JSON body is `payload_bytes` long (the description pads)."""
+    base = {"asset": "USDT", "amount": "1.5", "description": ""}
+    padding = payload_bytes - len(json.dumps(base))
+    return {**base, "description": "x" * max(padding, 0)}
+
+
+def invoice_message(params: dict[str, str]) -> Message:
+    from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
+
+    return pb.CreateInvoiceRequest(
+        asset=params["asset"], amount=params["amount"], description=params["description"]
+    )
+
+
+def direct_target(upstream_url: str, params: dict[str, str]) -> h2load.Target:
+    return h2load.Target(
+        url=f"{upstream_url}/api/createInvoice",
+        body=json.dumps(params).encode(),
+        headers=(f"Crypto-Pay-API-Token: {BENCH_TOKEN}", "content-type: application/json"),
+        http1=True,
+    )
+
+
+def grpc_target(sidecar: RunningSidecar, params: dict[str, str]) -> h2load.Target:
+    message = invoice_message(params).SerializeToString()
+    return h2load.Target(
+        url=f"http://{sidecar.target}/cryptopay.v1.CryptoPayService/CreateInvoice",
+        body=h2load.grpc_frame(message),
+        headers=h2load.GRPC_HEADERS,
+    )
+
+
+def check_call(sidecar: RunningSidecar, params: dict[str, str]) -> None:
+    """One real call before the load: a misconfigured run fails here with the gRPC error."""
+    import grpc
+
+    from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+
+    with grpc.insecure_channel(sidecar.target) as channel:
+        stub = pb_grpc.CryptoPayServiceStub(channel)
+        try:
+            stub.CreateInvoice(invoice_message(params), timeout=10)
+        except grpc.RpcError as exc:
+            raise BenchError(f"CreateInvoice through the sidecar failed: {exc}") from None
+
+
+def upstream_count(kind: str, url: str) -> int:
+    if kind == "stub":
+        request = urllib.request.Request(f"{url}/_stub/stats")
+    else:
+        request = urllib.request.Request(
+            f"{url}/_emulator/stats", headers={"Crypto-Pay-API-Token": BENCH_TOKEN}
+        )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        data = json.loads(response.read())
+    stats = data.get("result", data)
+    return int(stats["total"])
+
+
+def redis_commands(url: str) -> int:
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    # The harness's own INFO calls are not the sidecar's.
+    return sum(
+        int(v["calls"]) for k, v in stats.items() if k not in ("cmdstat_info", "cmdstat_ping")
+    )
+
+
+# --- the sidecar's configuration -----------------------------------------------------------------
+
+
+def sidecar_args(ctx: Context, redis_url: str | None) -> tuple[list[str], str]:
+    """Flags for the real path (policy, limiter, idempotency on Redis) as far as they exist."""
+    args: list[str] = []
+    enabled = []
+    if ctx.policy_path is not None:
+        args += ["--policy", str(ctx.policy_path)]
+        enabled.append("policy")
+        if ctx.features.ratelimit:
+            enabled.append("limiter")
+    if redis_url is not None:
+        args += ["--redis-url", redis_url]
+        enabled.append("Redis")
+    if ctx.features.idempotency:
+        enabled.append("idempotency")
+    if ctx.features.telemetry:
+        enabled.append("metrics")
+    return args, " + ".join(enabled) or "request path only"
+
+
+def start_upstream(ctx: Context, cluster: Cluster, kind: str) -> tuple[Proc, str]:
+    if kind == "stub":
+        padding = len(invoice_params()["description"])
+        return start_stub(cluster, ctx.pinning.others, padding)
+    return start_emulator(cluster, ctx.pinning.others)
+
+
+# --- 1. overhead ---------------------------------------------------------------------------------
+
+
+def overhead(ctx: Context, kind: str) -> OverheadRow:
+    s = ctx.settings
+    params = invoice_params()
+    with Cluster(ctx.workdir / f"overhead-{kind}") as cluster:
+        _, upstream_url = start_upstream(ctx, cluster, kind)
+        redis_url = start_redis(cluster, ctx.pinning.others)[1] if ctx.features.redis else None
+        args, path = sidecar_args(ctx, redis_url)
+        sidecar = start_sidecar(cluster, ctx.pinning.sidecar, upstream_url, args)
+        check_call(sidecar, params)
+
+        def load(target: h2load.Target) -> h2load.LoadResult:
+            return h2load.run(
+                target,
+                rate=s.rate,
+                connections=s.connections,
+                duration_s=s.duration,
+                warmup_s=s.warmup,
+                workdir=cluster.workdir,
+                cpus=ctx.pinning.others,
+                binary=ctx.h2load,
+            )
+
+        ctx.log(f"overhead/{kind}: direct, {s.rate:g} QPS x {s.duration:g}s")
+        direct = load(direct_target(upstream_url, params))
+
+        ctx.log(f"overhead/{kind}: through the sidecar ({path})")
+        calls_before = upstream_count(kind, upstream_url)
+        redis_before = redis_commands(redis_url) if redis_url else 0
+        before, started = sidecar.proc.sample(), time.monotonic()
+        through = load(grpc_target(sidecar, params))
+        after, wall = sidecar.proc.sample(), time.monotonic() - started
+        calls = upstream_count(kind, upstream_url) - calls_before
+        redis_per_request = (
+            (redis_commands(redis_url) - redis_before) / through.sent if redis_url else None
+        )
+    return OverheadRow(
+        upstream=kind,
+        direct=direct.latency,
+        sidecar=through.latency,
+        achieved_rate=through.achieved_rate,
+        cpu=cpu_share(before, after, wall),
+        peak_rss_mb=after.peak_rss_bytes / 2**20,
+        redis_per_request=redis_per_request,
+        upstream_calls_ok=direct.ok and through.ok and calls == through.sent,
+        path=path,
+    )
+
+
+# --- 2. throughput -------------------------------------------------------------------------------
+
+
+def throughput(ctx: Context, kind: str = "stub") -> ThroughputResult:
+    """Raises the rate step by step until p99 passes 10 ms or the rate is not reached."""
+    s = ctx.settings
+    params = invoice_params()
+    steps: list[ThroughputStep] = []
+    with Cluster(ctx.workdir / "throughput") as cluster:
+        _, upstream_url = start_upstream(ctx, cluster, kind)
+        redis_url = start_redis(cluster, ctx.pinning.others)[1] if ctx.features.redis else None
+        args, _ = sidecar_args(ctx, redis_url)
+        sidecar = start_sidecar(cluster, ctx.pinning.sidecar, upstream_url, args)
+        check_call(sidecar, params)
+        target = grpc_target(sidecar, params)
+        rate = s.throughput_start
+        while rate <= s.throughput_max:
+            ctx.log(f"throughput: {rate:g} QPS x {s.step_duration:g}s")
+            before, started = sidecar.proc.sample(), time.monotonic()
+            result = h2load.run(
+                target,
+                rate=rate,
+                connections=s.connections,
+                duration_s=s.step_duration,
+                warmup_s=min(2.0, s.step_duration / 2),
+                workdir=cluster.workdir,
+                cpus=ctx.pinning.others,
+                binary=ctx.h2load,
+            )
+            cpu = cpu_share(before, sidecar.proc.sample(), time.monotonic() - started)
+            passed = (
+                result.ok
+                and result.latency.p99 <= THROUGHPUT_P99_MS
+                and result.achieved_rate >= 0.97 * rate
+            )
+            steps.append(ThroughputStep(rate, result.achieved_rate, result.latency, cpu, passed))
+            if not passed:
+                break
+            rate = next_rate(rate)
+    return ThroughputResult(kind, tuple(steps))
+
+
+def next_rate(rate: float) -> float:
+    """Steps of 250 QPS up to 2,000, then 500: fine where the answer is likely to be."""
+    return rate + (250 if rate < 2000 else 500)
+
+
+# --- 5. startup ----------------------------------------------------------------------------------
+
+
+def startup(ctx: Context, runs: int = 3, idle_seconds: float = 2.0) -> StartupResult:
+    seconds: list[float] = []
+    idle: list[float] = []
+    with Cluster(ctx.workdir / "startup") as cluster:
+        _, upstream_url = start_upstream(ctx, cluster, "stub")
+        redis_url = start_redis(cluster, ctx.pinning.others)[1] if ctx.features.redis else None
+        args, _ = sidecar_args(ctx, redis_url)
+        for i in range(runs):
+            ctx.log(f"startup: run {i + 1}/{runs}")
+            sidecar = start_sidecar(
+                cluster, ctx.pinning.sidecar, upstream_url, args, name=f"sidecar-{i}"
+            )
+            seconds.append(sidecar.startup_seconds)
+            time.sleep(idle_seconds)
+            idle.append(sidecar.proc.sample().rss_bytes / 2**20)
+            cluster.stop(sidecar.proc)
+    return StartupResult(tuple(seconds), tuple(idle))
+
+
+# --- policy --------------------------------------------------------------------------------------
+
+
+def write_policy(ctx: Context) -> Path | None:
+    """A generous policy for the real path, when the sidecar has policies: every rule is
+    evaluated, none denies, and the limiter's buckets never run dry at the benchmark's rates."""
+    if not ctx.features.policy:
+        return None
+    path = ctx.workdir / "bench-policy.yaml"
+    path.write_text(POLICY)
+    return path
+
+
+POLICY = """\
+version: 1
+mode: enforce
+"""
+
+
+# --- 3. limiter ----------------------------------------------------------------------------------
+
+
+def limiter(ctx: Context) -> NotAvailable:
+    if not ctx.features.ratelimit:
+        return NotAvailable("the sidecar has no rate limiter (sidecar/ratelimit) yet")
+    return NotAvailable("the limiter scenario does not know this limiter's interface yet")
+
+
+# --- 4. webhooks ---------------------------------------------------------------------------------
+
+
+def webhooks(ctx: Context) -> NotAvailable:
+    if not ctx.features.webhooks:
+        return NotAvailable("the sidecar has no webhook ingest and Subscribe stream yet")
+    return NotAvailable("the webhook scenario does not know this webhook interface yet")
