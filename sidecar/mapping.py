@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, TypeVar
 
-from google.protobuf.descriptor import EnumDescriptor, FieldDescriptor
+from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
 from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -41,9 +41,15 @@ class MappingError(ValueError):
     """The upstream result does not have the shape the method promises."""
 
 
-def loads(body: bytes) -> Any:
+# Built once: json.loads with parse_float would build a new decoder for every answer.
+_DECODER = json.JSONDecoder(parse_float=Decimal)
+
+
+def loads(body: bytes | str) -> Any:
     """Parses upstream JSON keeping numbers exact (Decimal), so no amount is ever a float."""
-    return json.loads(body, parse_float=Decimal)
+    if isinstance(body, bytes | bytearray):
+        body = body.decode(json.detect_encoding(body), "surrogatepass")
+    return _DECODER.decode(body)
 
 
 # --- enums -------------------------------------------------------------------------------------
@@ -88,14 +94,24 @@ def enum_from_json(enum: EnumDescriptor, value: str) -> int | None:
 # --- timestamps --------------------------------------------------------------------------------
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def parse_time(value: str) -> Timestamp:
     """Parses the API's ISO-8601 UTC timestamps ("2024-11-12T17:11:06.375Z") to the millisecond."""
+    ts = Timestamp()
+    _set_time(ts, value)
+    return ts
+
+
+def _set_time(ts: Timestamp, value: str) -> None:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    ts = Timestamp()
-    ts.FromDatetime(moment.astimezone(UTC))
-    return ts
+    # Exact integer arithmetic (what Timestamp.FromDatetime does, without its overhead).
+    delta = moment - _EPOCH
+    ts.seconds = delta.days * 86400 + delta.seconds
+    ts.nanos = delta.microseconds * 1000
 
 
 def format_time(ts: Timestamp) -> str:
@@ -168,17 +184,42 @@ def from_json(data: Mapping[str, Any], message_type: type[M]) -> M:
     return message
 
 
+# The JSON types that go straight into a field of each scalar kind (the common case); any other
+# value takes the general path of _set_field.
+_DIRECT: dict[int, type] = {
+    FieldDescriptor.TYPE_STRING: str,
+    FieldDescriptor.TYPE_BOOL: bool,
+    **dict.fromkeys(_INT_TYPES, int),
+}
+
+
+@cache
+def _plan(descriptor: Descriptor) -> dict[str, tuple[FieldDescriptor, type | None]]:
+    """Per message type, once: JSON key -> (field, the JSON type that can be set as is)."""
+    plan: dict[str, tuple[FieldDescriptor, type | None]] = {}
+    for field in descriptor.fields:
+        if field.name == UNKNOWN_FIELDS:
+            continue
+        direct = None if field.is_repeated else _DIRECT.get(field.type)
+        plan[field.name] = (field, direct)
+    return plan
+
+
 def _fill(message: Message, data: Mapping[str, Any]) -> None:
     descriptor = message.DESCRIPTOR
+    plan = _plan(descriptor)
     unknown: dict[str, Any] = {}
     for key, value in data.items():
-        field: FieldDescriptor | None = descriptor.fields_by_name.get(key)  # type: ignore[assignment]
-        if field is None or key == UNKNOWN_FIELDS:
+        entry = plan.get(key)
+        if entry is None:
             unknown[key] = value
             continue
         if value is None:
             continue
-        if not _set_field(message, field, value):
+        field, direct = entry
+        if type(value) is direct:
+            setattr(message, key, value)
+        elif not _set_field(message, field, value):
             unknown[key] = value
     if unknown and UNKNOWN_FIELDS in descriptor.fields_by_name:
         struct: Struct = getattr(message, UNKNOWN_FIELDS)
@@ -192,9 +233,10 @@ def _set_field(message: Message, field: FieldDescriptor, value: Any) -> bool:
             if field.is_repeated or not isinstance(value, str):
                 return False
             try:
-                getattr(message, name).CopyFrom(parse_time(value))
+                moment = parse_time(value)
             except ValueError:
                 return False
+            getattr(message, name).CopyFrom(moment)
             return True
         if not isinstance(value, Mapping) or field.is_repeated:
             return False

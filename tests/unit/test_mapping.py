@@ -150,6 +150,38 @@ def test_request_params_only_set_fields_and_api_names() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-11-12T17:11:06.375Z",
+        "1969-12-31T23:59:59.999Z",  # before the epoch: negative seconds, positive nanos
+        "2024-11-12T20:11:06.375+03:00",  # an offset is converted to UTC
+        "2024-11-12T17:11:06",  # no zone: taken as UTC
+        "2038-01-19T03:14:08.001Z",
+    ],
+)
+def test_parse_time_matches_protobuf_from_datetime(value: str) -> None:
+    from datetime import UTC, datetime
+
+    from google.protobuf.timestamp_pb2 import Timestamp
+
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    expected = Timestamp()
+    expected.FromDatetime((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC))
+    assert mapping.parse_time(value) == expected
+
+
+def test_loads_reads_bytes_in_any_json_encoding_and_text() -> None:
+    document = {"amount": Decimal("1.50"), "name": "Покупка"}
+    text = '{"amount": 1.50, "name": "Покупка"}'
+    assert mapping.loads(text) == document
+    assert mapping.loads(text.encode()) == document
+    assert mapping.loads(text.encode("utf-8-sig")) == document
+    assert mapping.loads(text.encode("utf-16")) == document
+    with pytest.raises(ValueError):
+        mapping.loads(b'{"ok": true} trailing')
+
+
 def test_time_keeps_milliseconds() -> None:
     ts = mapping.parse_time("2024-11-12T17:11:06.375Z")
     assert ts.nanos == 375_000_000
