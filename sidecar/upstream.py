@@ -47,6 +47,15 @@ def _json_default(value: object) -> Any:
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 
+# Built once: json.dumps with arguments would build a new encoder for every request.
+_ENCODER = json.JSONEncoder(default=_json_default, separators=(",", ":"))
+
+
+def encode_params(params: Mapping[str, Any]) -> bytes:
+    """The JSON body of one API call (compact, ASCII)."""
+    return _ENCODER.encode(params).encode()
+
+
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Retry-After as seconds (delta-seconds or an HTTP date), capped; None if absent/invalid."""
     if not value:
@@ -74,6 +83,11 @@ class HttpUpstream:
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
         self._base = settings.base_url.rstrip("/")
+        # The timeout of calls without a tighter caller deadline, built once (the common case).
+        self._default_timeout = aiohttp.ClientTimeout(
+            total=settings.request_timeout,
+            sock_connect=min(settings.connect_timeout, settings.request_timeout),
+        )
 
     @property
     def base_url(self) -> str:
@@ -92,9 +106,14 @@ class HttpUpstream:
         )
         self._session = aiohttp.ClientSession(
             connector=connector,
-            headers={TOKEN_HEADER: self._settings.token.reveal()},
-            json_serialize=lambda obj: json.dumps(obj, default=_json_default),
-            # Never follow redirects with the token attached.
+            # Every call is a POST of a JSON body (encoded by encode_params).
+            headers={
+                TOKEN_HEADER: self._settings.token.reveal(),
+                "Content-Type": "application/json",
+            },
+            # The API sets no cookies, and a sidecar shared by callers must never carry any;
+            # the real jar would also filter cookies on every request.
+            cookie_jar=aiohttp.DummyCookieJar(),
             auto_decompress=True,
             # A client span per request; it also sends the trace context (traceparent).
             trace_configs=[tracing.http_client_trace_config(sensitive_headers=[TOKEN_HEADER])],
@@ -110,14 +129,19 @@ class HttpUpstream:
     ) -> HttpAnswer | TransportFailure:
         if self._session is None:
             raise RuntimeError("upstream session not started")
-        timeout = max(min(time_limit, self._settings.request_timeout), 0.001)
-        client_timeout = aiohttp.ClientTimeout(
-            total=timeout, sock_connect=min(self._settings.connect_timeout, timeout)
-        )
+        if time_limit >= self._settings.request_timeout:
+            timeout = self._settings.request_timeout
+            client_timeout = self._default_timeout
+        else:
+            timeout = max(time_limit, 0.001)
+            client_timeout = aiohttp.ClientTimeout(
+                total=timeout, sock_connect=min(self._settings.connect_timeout, timeout)
+            )
         url = f"{self._base}/api/{api_method}"
         try:
+            # Never follow redirects with the token attached.
             async with self._session.post(
-                url, json=dict(params), timeout=client_timeout, allow_redirects=False
+                url, data=encode_params(params), timeout=client_timeout, allow_redirects=False
             ) as response:
                 body = await response.read()
                 return HttpAnswer(
