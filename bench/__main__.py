@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="short runs: checks the harness only")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes with taskset")
     p.add_argument("--no-install", action="store_true", help="never apt-get install h2load")
+    p.add_argument(
+        "--python-load", action="store_true", help="drive the load with Python workers only"
+    )
     p.add_argument("--profile", action="store_true", help="py-spy profile of the sidecar")
     p.add_argument("--output", type=Path, help="also write the markdown here")
     return p
@@ -49,12 +52,14 @@ def settings_from(args: argparse.Namespace) -> scenarios.Settings:
         return scenarios.Settings(
             rate=args.rate,
             connections=args.connections,
-            duration=3.0,
-            warmup=1.0,
+            duration=min(args.duration, 3.0),
+            warmup=min(args.warmup, 1.0),
             upstreams=upstreams,
-            step_duration=2.0,
+            step_duration=min(args.step_duration, 2.0),
             throughput_start=1000.0,
             throughput_max=1500.0,
+            startup_runs=1,
+            idle_seconds=0.5,
             pin=not args.no_pin,
         )
     return scenarios.Settings(
@@ -81,14 +86,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"python -m bench: unknown scenario(s) {sorted(unknown)}; pick from {ALL}")
         return 2
     settings = settings_from(args)
-    binary = h2load.find() or (None if args.no_install else h2load.install())
-    if binary is None:
-        print(
-            "python -m bench: h2load not found; install Debian's nghttp2-client "
-            "(apt-get install nghttp2-client)",
-            file=sys.stderr,
-        )
-        return 2
+    binary = None if args.python_load else h2load.find()
+    if binary is None and not (args.python_load or args.no_install):
+        binary = h2load.install()
+    if binary is None and not args.python_load:
+        log("h2load not found (Debian's nghttp2-client): the Python workers drive the load")
     features = Features.detect()
     pinning = Pinning.detect(settings.pin)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -99,7 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     results = scenarios.Results()
     try:
         if "overhead" in only:
-            results.overhead = [scenarios.overhead(ctx, kind) for kind in settings.upstreams]
+            for kind in settings.upstreams:
+                # The idempotency-key runs once, on the last (least noisy) upstream.
+                keys = features.idempotency and kind == settings.upstreams[-1]
+                results.overhead.append(scenarios.overhead(ctx, kind, keys))
         if "throughput" in only:
             results.throughput = scenarios.throughput(ctx)
         if "limiter" in only:

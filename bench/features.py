@@ -17,10 +17,14 @@ from bench.procs import REPO
 
 
 def _module(name: str) -> bool:
-    try:
+    """Whether the checkout under test has this module (a package or a .py file).
+
+    Looked up as files under the repository, not with importlib: an editable install of
+    another checkout would otherwise answer for it."""
+    if not name.startswith("sidecar."):
         return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
+    path = REPO.joinpath(*name.split("."))
+    return (path / "__init__.py").exists() or path.with_suffix(".py").exists()
 
 
 def serve_flags() -> frozenset[str]:

@@ -138,6 +138,11 @@ def argv(
     return args
 
 
+def describe(binary: str) -> str:
+    done = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
+    return (done.stdout.strip() or "h2load") + " (one process)"
+
+
 def find() -> str | None:
     return shutil.which("h2load")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-import subprocess
 from importlib import metadata
 from pathlib import Path
 
@@ -33,11 +32,6 @@ def version(package: str) -> str:
         return "absent"
 
 
-def h2load_version(binary: str) -> str:
-    done = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False)
-    return done.stdout.strip() or "h2load"
-
-
 def protobuf_backend() -> str:
     from google.protobuf.internal import api_implementation
 
@@ -54,9 +48,9 @@ def describe(ctx: Context) -> list[str]:
         f"Software: Python {platform.python_version()}, grpcio {version('grpcio')}, "
         f"protobuf {version('protobuf')} ({protobuf_backend()}), aiohttp {version('aiohttp')}, "
         f"uvloop {version('uvloop')}, redis-py {version('redis')}",
-        f"Load generator: {h2load_version(ctx.h2load)} in its own process; "
-        f"{s.connections} connections, one request in flight on each, fixed total rate, "
-        f"requests evenly spaced; {s.duration:g} s measured after {s.warmup:g} s of warm-up",
+        f"Load generator: {ctx.generator}; {s.connections} connections, one request in flight "
+        f"on each, fixed total rate, requests evenly spaced; {s.duration:g} s measured after "
+        f"{s.warmup:g} s of warm-up",
         f"Request: CreateInvoice, {PAYLOAD_BYTES}-byte JSON body direct, "
         f"{grpc_bytes}-byte protobuf through the sidecar",
         f"Pinning: {ctx.pinning.describe()}",

@@ -83,8 +83,8 @@ class Proc:
 
     def sample(self) -> ProcSample:
         stat = Path(f"/proc/{self.pid}/stat").read_text()
-        rss, peak = parse_proc_status(Path(f"/proc/{self.pid}/status").read_text())
-        return ProcSample(parse_proc_stat(stat, CLOCK_TICKS), rss, peak)
+        rss, peak, anon = parse_proc_status(Path(f"/proc/{self.pid}/status").read_text())
+        return ProcSample(parse_proc_stat(stat, CLOCK_TICKS), rss, peak, anon)
 
     def log_tail(self, chars: int = 2000) -> str:
         try:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from bench import h2load
+from bench import scenarios
 from bench.procs import BenchError, Cluster, start_redis, start_sidecar
 from bench.report import table
 from bench.scenarios import (
@@ -71,18 +71,11 @@ def run(ctx: Context, seconds: float = 20.0, upstream: str = "stub") -> str:
         sidecar = start_sidecar(cluster, ctx.pinning.sidecar, upstream_url, args)
         check_call(sidecar, params)
         ctx.log(f"profile: {s.rate:g} QPS for {seconds:g}s under py-spy")
+        target = grpc_target(sidecar, params)
         load = threading.Thread(
-            target=h2load.run,
-            args=(grpc_target(sidecar, params),),
-            kwargs={
-                "rate": s.rate,
-                "connections": s.connections,
-                "duration_s": seconds + 2,
-                "warmup_s": 1.0,
-                "workdir": cluster.workdir,
-                "cpus": ctx.pinning.others,
-                "binary": ctx.h2load,
-            },
+            target=lambda: scenarios.load(
+                ctx, target, cluster.workdir, duration=seconds + 2, warmup=1.0
+            )
         )
         load.start()
         command = [py_spy, "record", "--pid", str(sidecar.proc.pid), "--duration"]

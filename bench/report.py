@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bench.scenarios import (
     NotAvailable,
-    OverheadRow,
+    Overhead,
     Results,
     StartupResult,
     ThroughputResult,
@@ -42,68 +42,61 @@ def _latency_cells(latency: Latency, signed: bool = False) -> list[str]:
     ]
 
 
-def overhead_table(rows: Sequence[OverheadRow]) -> str:
-    header = ["upstream", "run", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "QPS", "sidecar CPU"]
-    header += ["sidecar peak RSS", "Redis cmds/req"]
+def _mb(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f} MB"
+
+
+def overhead_table(result: Overhead) -> str:
+    header = ["run", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "QPS", "sidecar CPU"]
+    header += ["CPU/req", "peak RSS (anon)", "Redis cmds/req"]
     out: list[list[str]] = []
-    for row in rows:
-        redis = "-" if row.redis_per_request is None else f"{row.redis_per_request:.2f}"
-        out.append([row.upstream, "direct (HTTP/1.1)", *_latency_cells(row.direct), "", "", "", ""])
+    for run in result.runs:
+        label = run.label if run.ok else f"{run.label} (**errors**: {'; '.join(run.notes)})"
         out.append(
             [
-                row.upstream,
-                f"through the sidecar (gRPC; {row.path})",
-                *_latency_cells(row.sidecar),
-                f"{row.achieved_rate:.0f}",
-                f"{row.cpu:.2f} vCPU",
-                f"{row.peak_rss_mb:.1f} MB",
-                redis,
+                label,
+                *_latency_cells(run.latency),
+                f"{run.achieved_rate:.0f}",
+                "" if run.cpu is None else f"{run.cpu:.2f} vCPU",
+                "" if run.cpu_us_per_request is None else f"{run.cpu_us_per_request:.0f} us",
+                ""
+                if run.peak_rss_mb is None
+                else f"{run.peak_rss_mb:.1f} MB ({run.anon_rss_mb or 0:.1f})",
+                "" if run.redis_per_request is None else f"{run.redis_per_request:.2f}",
             ]
         )
-        flag = "" if row.upstream_calls_ok else " (some calls failed!)"
+    for comparison in result.comparisons:
+        cells = _latency_cells(comparison.difference, signed=True)
+        out.append([comparison.label, *cells, "", "", "", "", ""])
+    for name, dapr in (("gRPC", DAPR_GRPC), ("HTTP", DAPR_HTTP)):
         out.append(
-            [
-                row.upstream,
-                f"**overhead**{flag}",
-                *_latency_cells(row.overhead, signed=True),
-                "",
-                "",
-                "",
-                "",
-            ]
+            [f"Dapr v1.17 overhead ({name}), for comparison"]
+            + [f"+{dapr[k]:.2f}" for k in ("p50", "p90", "p99")]
+            + ["", "1000", f"{dapr['cpu']:.2f} vCPU", "", f"{dapr['rss']:.0f} MB", ""]
         )
-    out.append(
-        ["Dapr v1.17", "overhead (gRPC)"]
-        + [f"+{DAPR_GRPC[k]:.2f}" for k in ("p50", "p90", "p99")]
-        + ["", "1000", f"{DAPR_GRPC['cpu']:.2f} vCPU", f"{DAPR_GRPC['rss']:.0f} MB", ""]
+    generators = sorted({run.generator for run in result.runs})
+    return (
+        f"Upstream: **{result.upstream}**; sidecar path: {result.path}; "
+        f"load: {', '.join(generators)}.\n\n" + table(header, out)
     )
-    out.append(
-        ["Dapr v1.17", "overhead (HTTP)"]
-        + [f"+{DAPR_HTTP[k]:.2f}" for k in ("p50", "p90", "p99")]
-        + ["", "1000", f"{DAPR_HTTP['cpu']:.2f} vCPU", f"{DAPR_HTTP['rss']:.0f} MB", ""]
-    )
-    return table(header, out)
 
 
-def goals_table(row: OverheadRow) -> str:
-    over = row.overhead
+def goals_table(result: Overhead) -> str:
+    comparison = result.headline
+    over, run = comparison.difference, comparison.run
+    rss = run.peak_rss_mb if run.peak_rss_mb is not None else math.nan
+    cpu = run.cpu if run.cpu is not None else math.nan
     checks = [
         ("p50 overhead", "p50", f"<= {GOALS['p50']} ms", f"{ms(over.p50, True)} ms", over.p50),
         ("p99 overhead", "p99", f"<= {GOALS['p99']} ms", f"{ms(over.p99, True)} ms", over.p99),
-        (
-            "peak RSS",
-            "rss",
-            f"<= {GOALS['rss']:.0f} MB",
-            f"{row.peak_rss_mb:.1f} MB",
-            row.peak_rss_mb,
-        ),
-        ("CPU", "cpu", f"<= {GOALS['cpu']} vCPU", f"{row.cpu:.2f} vCPU", row.cpu),
+        ("peak RSS", "rss", f"<= {GOALS['rss']:.0f} MB", f"{rss:.1f} MB", rss),
+        ("CPU at the rate", "cpu", f"<= {GOALS['cpu']} vCPU", f"{cpu:.2f} vCPU", cpu),
     ]
     rows = [
         [name, goal, shown, "yes" if meets(value, GOALS[key]) else "**no**"]
         for name, key, goal, shown, value in checks
     ]
-    return table([f"goal (upstream: {row.upstream})", "target", "measured", "met"], rows)
+    return table([f"goal (upstream: {result.upstream})", "target", "measured", "met"], rows)
 
 
 def throughput_table(result: ThroughputResult) -> str:
@@ -152,8 +145,7 @@ def section(title: str, body: str) -> str:
 def render(results: Results, preamble: Sequence[str]) -> str:
     parts = ["## Results\n", "\n".join(f"- {line}" for line in preamble) + "\n"]
     if results.overhead:
-        body = overhead_table(results.overhead)
-        body += "\n\n" + "\n\n".join(goals_table(row) for row in results.overhead)
+        body = "\n\n".join(overhead_table(o) + "\n\n" + goals_table(o) for o in results.overhead)
         parts.append(section("1. Overhead at a fixed rate (Dapr's method)", body))
     parts.append(section("2. Throughput on one core", _or_na(results.throughput)))
     parts.append(section("3. Rate limiter", _or_na(results.limiter)))

@@ -1,4 +1,4 @@
-"""The benchmark scenarios. Each returns rows for the report, or the reason it cannot run here.
+"""The benchmark scenarios. Each returns figures for the report, or the reason it cannot run.
 
 1. overhead   - Dapr's method: the same open-loop load directly against the upstream's HTTP API
                 and through the sidecar's gRPC API; the difference per percentile.
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from google.protobuf.message import Message
 
-from bench import h2load
+from bench import h2load, pyload
 from bench.features import Features
 from bench.procs import (
     BENCH_TOKEN,
@@ -50,6 +50,8 @@ class Settings:
     step_duration: float = 10.0  # each throughput step
     throughput_start: float = 500.0
     throughput_max: float = 6000.0
+    startup_runs: int = 3
+    idle_seconds: float = 2.0
     pin: bool = True
 
 
@@ -58,27 +60,57 @@ class Context:
     settings: Settings
     features: Features
     pinning: Pinning
-    h2load: str
+    h2load: str | None  # None: the Python generator drives every run
     workdir: Path
     log: Callable[[str], None]
     policy_path: Path | None = None
 
+    @property
+    def generator(self) -> str:
+        return h2load.describe(self.h2load) if self.h2load else pyload.GENERATOR
+
+
+# --- results -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
-class OverheadRow:
-    upstream: str
-    direct: Latency
-    sidecar: Latency
+class Run:
+    """One load run and what the sidecar spent on it (no sidecar figures for direct runs)."""
+
+    label: str
+    generator: str
+    latency: Latency
     achieved_rate: float
-    cpu: float  # vCPU
-    peak_rss_mb: float
-    redis_per_request: float | None
-    upstream_calls_ok: bool
-    path: str  # what the sidecar run enabled
+    ok: bool
+    notes: tuple[str, ...] = ()
+    cpu: float | None = None  # vCPU
+    cpu_us_per_request: float | None = None
+    peak_rss_mb: float | None = None
+    anon_rss_mb: float | None = None
+    redis_per_request: float | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    label: str
+    run: Run
+    base: Run
 
     @property
-    def overhead(self) -> Latency:
-        return self.sidecar.minus(self.direct)
+    def difference(self) -> Latency:
+        return self.run.latency.minus(self.base.latency)
+
+
+@dataclass(frozen=True)
+class Overhead:
+    upstream: str
+    path: str  # what the sidecar enabled
+    runs: tuple[Run, ...]
+    comparisons: tuple[Comparison, ...]
+
+    @property
+    def headline(self) -> Comparison:
+        return self.comparisons[0]
 
 
 @dataclass(frozen=True)
@@ -122,7 +154,7 @@ class NotAvailable:
 
 @dataclass
 class Results:
-    overhead: list[OverheadRow] = field(default_factory=list)
+    overhead: list[Overhead] = field(default_factory=list)
     throughput: ThroughputResult | NotAvailable | None = None
     limiter: object = None
     webhooks: object = None
@@ -162,6 +194,50 @@ def grpc_target(sidecar: RunningSidecar, params: dict[str, str]) -> h2load.Targe
         url=f"http://{sidecar.target}/cryptopay.v1.CryptoPayService/CreateInvoice",
         body=h2load.grpc_frame(message),
         headers=h2load.GRPC_HEADERS,
+    )
+
+
+def load(
+    ctx: Context,
+    target: h2load.Target,
+    workdir: Path,
+    *,
+    rate: float | None = None,
+    duration: float | None = None,
+    warmup: float | None = None,
+    keys: bool = False,
+) -> h2load.LoadResult:
+    """One open-loop run with h2load, or with the Python workers when h2load is missing or
+    each request needs its own idempotency-key."""
+    s = ctx.settings
+    rate = rate or s.rate
+    duration = s.duration if duration is None else duration
+    warmup = s.warmup if warmup is None else warmup
+    if ctx.h2load and not keys:
+        return h2load.run(
+            target,
+            rate=rate,
+            connections=s.connections,
+            duration_s=duration,
+            warmup_s=warmup,
+            workdir=workdir,
+            cpus=ctx.pinning.others,
+            binary=ctx.h2load,
+        )
+    if target.http1:
+        address, body = target.url, target.body
+    else:  # the Python workers send the bare message: strip the gRPC frame header
+        address, body = target.url.split("//", 1)[1].split("/", 1)[0], target.body[5:]
+    return pyload.run(
+        address,
+        body,
+        rate=rate,
+        connections=s.connections,
+        duration_s=duration,
+        warmup_s=warmup,
+        workdir=workdir,
+        cpus=ctx.pinning.others,
+        keys=keys,
     )
 
 
@@ -238,7 +314,9 @@ def start_upstream(ctx: Context, cluster: Cluster, kind: str) -> tuple[Proc, str
 # --- 1. overhead ---------------------------------------------------------------------------------
 
 
-def overhead(ctx: Context, kind: str) -> OverheadRow:
+def overhead(ctx: Context, kind: str, with_keys: bool) -> Overhead:
+    """Direct vs through the sidecar; with `with_keys`, also the cost of an idempotency-key
+    per request (Python workers with and without keys, as h2load cannot vary metadata)."""
     s = ctx.settings
     params = invoice_params()
     with Cluster(ctx.workdir / f"overhead-{kind}") as cluster:
@@ -248,42 +326,54 @@ def overhead(ctx: Context, kind: str) -> OverheadRow:
         sidecar = start_sidecar(cluster, ctx.pinning.sidecar, upstream_url, args)
         check_call(sidecar, params)
 
-        def load(target: h2load.Target) -> h2load.LoadResult:
-            return h2load.run(
-                target,
-                rate=s.rate,
-                connections=s.connections,
-                duration_s=s.duration,
-                warmup_s=s.warmup,
-                workdir=cluster.workdir,
-                cpus=ctx.pinning.others,
-                binary=ctx.h2load,
+        ctx.log(f"overhead/{kind}: direct, {s.rate:g} QPS x {s.duration:g}s")
+        result = load(ctx, direct_target(upstream_url, params), cluster.workdir)
+        direct = Run(
+            "direct (HTTP/1.1)",
+            result.generator,
+            result.latency,
+            result.achieved_rate,
+            result.ok,
+            result.notes,
+        )
+
+        def through(label: str, keys: bool) -> Run:
+            ctx.log(f"overhead/{kind}: {label}")
+            calls_before = upstream_count(kind, upstream_url)
+            redis_before = redis_commands(redis_url) if redis_url else 0
+            before, started = sidecar.proc.sample(), time.monotonic()
+            result = load(ctx, grpc_target(sidecar, params), cluster.workdir, keys=keys)
+            after, wall = sidecar.proc.sample(), time.monotonic() - started
+            calls = upstream_count(kind, upstream_url) - calls_before
+            redis_per_request = None
+            if redis_url:
+                redis_per_request = (redis_commands(redis_url) - redis_before) / result.sent
+            notes = result.notes
+            if calls != result.sent:
+                notes += (f"{result.sent} sent, {calls} reached the upstream",)
+            return Run(
+                label,
+                result.generator,
+                result.latency,
+                result.achieved_rate,
+                result.ok and calls == result.sent,
+                notes,
+                cpu=cpu_share(before, after, wall),
+                cpu_us_per_request=(after.cpu_seconds - before.cpu_seconds) / result.sent * 1e6,
+                peak_rss_mb=after.peak_rss_bytes / 2**20,
+                anon_rss_mb=after.anon_rss_bytes / 2**20,
+                redis_per_request=redis_per_request,
             )
 
-        ctx.log(f"overhead/{kind}: direct, {s.rate:g} QPS x {s.duration:g}s")
-        direct = load(direct_target(upstream_url, params))
-
-        ctx.log(f"overhead/{kind}: through the sidecar ({path})")
-        calls_before = upstream_count(kind, upstream_url)
-        redis_before = redis_commands(redis_url) if redis_url else 0
-        before, started = sidecar.proc.sample(), time.monotonic()
-        through = load(grpc_target(sidecar, params))
-        after, wall = sidecar.proc.sample(), time.monotonic() - started
-        calls = upstream_count(kind, upstream_url) - calls_before
-        redis_per_request = (
-            (redis_commands(redis_url) - redis_before) / through.sent if redis_url else None
-        )
-    return OverheadRow(
-        upstream=kind,
-        direct=direct.latency,
-        sidecar=through.latency,
-        achieved_rate=through.achieved_rate,
-        cpu=cpu_share(before, after, wall),
-        peak_rss_mb=after.peak_rss_bytes / 2**20,
-        redis_per_request=redis_per_request,
-        upstream_calls_ok=direct.ok and through.ok and calls == through.sent,
-        path=path,
-    )
+        sidecar_run = through("through the sidecar (gRPC)", keys=False)
+        runs = [direct, sidecar_run]
+        comparisons = [Comparison("**overhead**", sidecar_run, direct)]
+        if with_keys:
+            plain = through("through the sidecar, Python workers, no key", keys=False)
+            keyed = through("through the sidecar, Python workers, idempotency-key", keys=True)
+            runs += [plain, keyed]
+            comparisons.append(Comparison("idempotency-key cost", keyed, plain))
+    return Overhead(kind, path, tuple(runs), tuple(comparisons))
 
 
 # --- 2. throughput -------------------------------------------------------------------------------
@@ -305,15 +395,13 @@ def throughput(ctx: Context, kind: str = "stub") -> ThroughputResult:
         while rate <= s.throughput_max:
             ctx.log(f"throughput: {rate:g} QPS x {s.step_duration:g}s")
             before, started = sidecar.proc.sample(), time.monotonic()
-            result = h2load.run(
+            result = load(
+                ctx,
                 target,
+                cluster.workdir,
                 rate=rate,
-                connections=s.connections,
-                duration_s=s.step_duration,
-                warmup_s=min(2.0, s.step_duration / 2),
-                workdir=cluster.workdir,
-                cpus=ctx.pinning.others,
-                binary=ctx.h2load,
+                duration=s.step_duration,
+                warmup=min(2.0, s.step_duration / 2),
             )
             cpu = cpu_share(before, sidecar.proc.sample(), time.monotonic() - started)
             passed = (
@@ -336,20 +424,21 @@ def next_rate(rate: float) -> float:
 # --- 5. startup ----------------------------------------------------------------------------------
 
 
-def startup(ctx: Context, runs: int = 3, idle_seconds: float = 2.0) -> StartupResult:
+def startup(ctx: Context) -> StartupResult:
+    s = ctx.settings
     seconds: list[float] = []
     idle: list[float] = []
     with Cluster(ctx.workdir / "startup") as cluster:
         _, upstream_url = start_upstream(ctx, cluster, "stub")
         redis_url = start_redis(cluster, ctx.pinning.others)[1] if ctx.features.redis else None
         args, _ = sidecar_args(ctx, redis_url)
-        for i in range(runs):
-            ctx.log(f"startup: run {i + 1}/{runs}")
+        for i in range(s.startup_runs):
+            ctx.log(f"startup: run {i + 1}/{s.startup_runs}")
             sidecar = start_sidecar(
                 cluster, ctx.pinning.sidecar, upstream_url, args, name=f"sidecar-{i}"
             )
             seconds.append(sidecar.startup_seconds)
-            time.sleep(idle_seconds)
+            time.sleep(s.idle_seconds)
             idle.append(sidecar.proc.sample().rss_bytes / 2**20)
             cluster.stop(sidecar.proc)
     return StartupResult(tuple(seconds), tuple(idle))

@@ -66,6 +66,7 @@ class ProcSample:
     cpu_seconds: float  # user + system, all threads
     rss_bytes: int
     peak_rss_bytes: int  # VmHWM: the high-water mark since start
+    anon_rss_bytes: int = 0  # RssAnon: the process's own memory, without mapped libraries
 
 
 def parse_proc_stat(stat: str, clock_ticks: int) -> float:
@@ -76,14 +77,14 @@ def parse_proc_stat(stat: str, clock_ticks: int) -> float:
     return (utime + stime) / clock_ticks
 
 
-def parse_proc_status(status: str) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in bytes from the text of /proc/<pid>/status."""
-    values = {"VmRSS": 0, "VmHWM": 0}
+def parse_proc_status(status: str) -> tuple[int, int, int]:
+    """(VmRSS, VmHWM, RssAnon) in bytes from the text of /proc/<pid>/status."""
+    values = {"VmRSS": 0, "VmHWM": 0, "RssAnon": 0}
     for line in status.splitlines():
         key, _, rest = line.partition(":")
         if key in values:
             values[key] = int(rest.split()[0]) * 1024  # always kB
-    return values["VmRSS"], values["VmHWM"]
+    return values["VmRSS"], values["VmHWM"], values["RssAnon"]
 
 
 def cpu_share(before: ProcSample, after: ProcSample, wall_seconds: float) -> float:
