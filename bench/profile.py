@@ -58,6 +58,9 @@ def top(counts: Counter[str], total: int, limit: int, only: str | None = None) -
 
 
 def run(ctx: Context, seconds: float = 20.0, upstream: str = "stub") -> str:
+    """Profiles the real path: with a unique idempotency-key per request when the sidecar
+    has idempotency (the Python workers then drive the load)."""
+    keys = ctx.features.idempotency
     py_spy = shutil.which("py-spy")
     if py_spy is None:
         return "### Profile\n\nn/a: py-spy is not installed (pip install py-spy)\n"
@@ -74,7 +77,7 @@ def run(ctx: Context, seconds: float = 20.0, upstream: str = "stub") -> str:
         target = grpc_target(sidecar, params)
         load = threading.Thread(
             target=lambda: scenarios.load(
-                ctx, target, cluster.workdir, duration=seconds + 2, warmup=1.0
+                ctx, target, cluster.workdir, duration=seconds + 2, warmup=1.0, keys=keys
             )
         )
         load.start()
@@ -89,7 +92,7 @@ def run(ctx: Context, seconds: float = 20.0, upstream: str = "stub") -> str:
     header = ["share of samples", "frame"]
     return (
         "### Profile (py-spy, sidecar under the overhead load, upstream: "
-        f"{upstream}; {path})\n\n"
+        f"{upstream}; {path}{'; an idempotency-key per request' if keys else ''})\n\n"
         f"{total} samples; raw collapsed stacks kept in `{out_path}` "
         "(feed them to flamegraph.pl or speedscope).\n\n"
         "Inclusive time in the sidecar's own code:\n\n"

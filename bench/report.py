@@ -46,9 +46,16 @@ def _mb(value: float | None) -> str:
     return "" if value is None else f"{value:.1f} MB"
 
 
+def _redis(per_request: tuple[float, float] | None) -> str:
+    if per_request is None:
+        return ""
+    commands, scripts = per_request
+    return f"{commands:.1f} ({scripts:.1f} scripts)" if scripts else f"{commands:.1f}"
+
+
 def overhead_table(result: Overhead) -> str:
     header = ["run", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "QPS", "sidecar CPU"]
-    header += ["CPU/req", "peak RSS (anon)", "Redis cmds/req"]
+    header += ["CPU/req", "peak RSS (anon)", "Redis cmds/req (scripts)"]
     out: list[list[str]] = []
     for run in result.runs:
         label = run.label if run.ok else f"{run.label} (**errors**: {'; '.join(run.notes)})"
@@ -62,7 +69,7 @@ def overhead_table(result: Overhead) -> str:
                 ""
                 if run.peak_rss_mb is None
                 else f"{run.peak_rss_mb:.1f} MB ({run.anon_rss_mb or 0:.1f})",
-                "" if run.redis_per_request is None else f"{run.redis_per_request:.2f}",
+                _redis(run.redis_per_request),
             ]
         )
     for comparison in result.comparisons:

@@ -87,7 +87,7 @@ class Run:
     cpu_us_per_request: float | None = None
     peak_rss_mb: float | None = None
     anon_rss_mb: float | None = None
-    redis_per_request: float | None = None
+    redis_per_request: tuple[float, float] | None = None  # (commands, script calls)
 
 
 @dataclass(frozen=True)
@@ -268,7 +268,12 @@ def upstream_count(kind: str, url: str) -> int:
     return int(stats["total"])
 
 
-def redis_commands(url: str) -> int:
+SCRIPT_COMMANDS = ("cmdstat_evalsha", "cmdstat_eval", "cmdstat_fcall", "cmdstat_evalsha_ro")
+
+
+def redis_commands(url: str) -> tuple[int, int]:
+    """(commands, script calls) Redis has run so far. Commands run inside a script count too
+    (that is how Redis counts them); script calls are the sidecar's round trips for them."""
     import redis
 
     client = redis.Redis.from_url(url)
@@ -277,9 +282,10 @@ def redis_commands(url: str) -> int:
     finally:
         client.close()
     # The harness's own INFO calls are not the sidecar's.
-    return sum(
-        int(v["calls"]) for k, v in stats.items() if k not in ("cmdstat_info", "cmdstat_ping")
-    )
+    mine = ("cmdstat_info", "cmdstat_ping")
+    commands = sum(int(v["calls"]) for k, v in stats.items() if k not in mine)
+    scripts = sum(int(v["calls"]) for k, v in stats.items() if k in SCRIPT_COMMANDS)
+    return commands, scripts
 
 
 # --- the sidecar's configuration -----------------------------------------------------------------
@@ -340,14 +346,18 @@ def overhead(ctx: Context, kind: str, with_keys: bool) -> Overhead:
         def through(label: str, keys: bool) -> Run:
             ctx.log(f"overhead/{kind}: {label}")
             calls_before = upstream_count(kind, upstream_url)
-            redis_before = redis_commands(redis_url) if redis_url else 0
+            redis_before = redis_commands(redis_url) if redis_url else (0, 0)
             before, started = sidecar.proc.sample(), time.monotonic()
             result = load(ctx, grpc_target(sidecar, params), cluster.workdir, keys=keys)
             after, wall = sidecar.proc.sample(), time.monotonic() - started
             calls = upstream_count(kind, upstream_url) - calls_before
             redis_per_request = None
             if redis_url:
-                redis_per_request = (redis_commands(redis_url) - redis_before) / result.sent
+                commands, scripts = redis_commands(redis_url)
+                redis_per_request = (
+                    (commands - redis_before[0]) / result.sent,
+                    (scripts - redis_before[1]) / result.sent,
+                )
             notes = result.notes
             if calls != result.sent:
                 notes += (f"{result.sent} sent, {calls} reached the upstream",)

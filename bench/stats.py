@@ -14,7 +14,8 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
         return math.nan
     if q <= 0:
         return sorted_values[0]
-    rank = math.ceil(q / 100 * len(sorted_values))
+    # Rounded first: 99.9 / 100 * 1000 is 999.0000000000001 in floating point.
+    rank = math.ceil(round(q / 100 * len(sorted_values), 9))
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
