@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import statistics
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from google.protobuf.message import Message
 
 from bench import h2load, pyload
 from bench.features import Features
+from bench.limiter import LimiterResult
+from bench.limiter import result_from as limiter_result
 from bench.procs import (
     BENCH_TOKEN,
     BenchError,
@@ -35,6 +38,8 @@ from bench.procs import (
     start_stub,
 )
 from bench.stats import Latency, cpu_share
+from bench.webhooks import WebhookResult
+from bench.webhooks import result_from as webhook_result
 
 PAYLOAD_BYTES = 1024  # Dapr's payload size: the JSON body of the direct request
 THROUGHPUT_P99_MS = 10.0
@@ -476,16 +481,62 @@ mode: enforce
 # --- 3. limiter ----------------------------------------------------------------------------------
 
 
-def limiter(ctx: Context) -> NotAvailable:
+def limiter(ctx: Context) -> LimiterResult | NotAvailable:
     if not ctx.features.ratelimit:
         return NotAvailable("the sidecar has no rate limiter (sidecar/ratelimit) yet")
-    return NotAvailable("the limiter scenario does not know this limiter's interface yet")
+    if not ctx.features.redis:
+        return NotAvailable("the sidecar has no Redis support")
+    decisions = 500 if ctx.settings.duration < 10 else 5000
+    concurrency = 16
+    with Cluster(ctx.workdir / "limiter") as cluster:
+        _, redis_url = start_redis(cluster, ctx.pinning.others)
+        ctx.log(f"limiter: {decisions} decisions on Redis")
+        command = [sys.executable, "-m", "bench.limiter", "--redis-url", redis_url]
+        command += ["--decisions", str(decisions), "--concurrency", str(concurrency)]
+        proc = cluster.spawn("limiter", command, ctx.pinning.sidecar)
+        proc.popen.wait(300)
+        lines = proc.log_tail(10_000_000).strip().splitlines()
+    try:
+        data = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        return NotAvailable(f"the limiter benchmark failed: {' '.join(lines[-3:])[:300]}")
+    if "error" in data:
+        return NotAvailable(f"the limiter's interface is not the one this knows ({data['error']})")
+    return limiter_result(data, concurrency)
 
 
 # --- 4. webhooks ---------------------------------------------------------------------------------
 
 
-def webhooks(ctx: Context) -> NotAvailable:
+WEBHOOK_PATH = "/webhooks/cryptopay"
+
+
+def webhooks(ctx: Context) -> WebhookResult | NotAvailable:
     if not ctx.features.webhooks:
         return NotAvailable("the sidecar has no webhook ingest and Subscribe stream yet")
-    return NotAvailable("the webhook scenario does not know this webhook interface yet")
+    quick = ctx.settings.duration < 10
+    events, rate, subscribers = (200, 100.0, 10) if quick else (3000, 200.0, 10)
+    with Cluster(ctx.workdir / "webhooks") as cluster:
+        _, upstream_url = start_upstream(ctx, cluster, "stub")
+        redis_url = start_redis(cluster, ctx.pinning.others)[1] if ctx.features.redis else None
+        args, path = sidecar_args(ctx, redis_url)
+        if "--webhook-path" in ctx.features.flags:
+            args += ["--webhook-path", WEBHOOK_PATH]
+        sidecar = start_sidecar(cluster, ctx.pinning.sidecar, upstream_url, args)
+        ctx.log(f"webhooks: {events} updates at {rate:g}/s, then {events} at once")
+        command = [sys.executable, "-m", "bench.webhooks", "--grpc", sidecar.target]
+        command += ["--http", f"http://127.0.0.1:{sidecar.http_port}{WEBHOOK_PATH}"]
+        command += ["--token", BENCH_TOKEN, "--subscribers", str(subscribers)]
+        command += ["--rate", str(rate), "--events", str(events), "--burst", str(events)]
+        proc = cluster.spawn("webhooks", command, ctx.pinning.others)
+        proc.popen.wait(600)
+        lines = proc.log_tail(50_000_000).strip().splitlines()
+    try:
+        data = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        return NotAvailable(f"the webhook benchmark failed: {' '.join(lines[-3:])[:300]}")
+    if "error" in data:
+        return NotAvailable(f"the webhook interface is not the one this knows ({data['error']})")
+    if data.get("refused"):
+        return NotAvailable(f"the ingest endpoint refused {data['refused']} updates ({path})")
+    return webhook_result(data, subscribers, rate)
