@@ -464,17 +464,37 @@ def startup(ctx: Context) -> StartupResult:
 
 def write_policy(ctx: Context) -> Path | None:
     """A generous policy for the real path, when the sidecar has policies: every rule is
-    evaluated, none denies, and the limiter's buckets never run dry at the benchmark's rates."""
+    evaluated on every call, none denies, and the limiter's buckets never run dry at the
+    benchmark's rates."""
     if not ctx.features.policy:
         return None
     path = ctx.workdir / "bench-policy.yaml"
-    path.write_text(POLICY)
+    path.write_text(POLICY + (RATE_LIMITS if ctx.features.ratelimit else ""))
     return path
 
 
 POLICY = """\
+# Generous on purpose: every rule is evaluated on every call, none denies.
 version: 1
 mode: enforce
+defaults:
+  rpcs:
+    allow: [GetMe, CreateInvoice, DeleteInvoice, CreateCheck, DeleteCheck, Transfer, GetInvoices,
+            GetTransfers, GetChecks, GetBalance, GetExchangeRates, GetCurrencies, GetStats]
+  assets:
+    allow: [USDT, TON, BTC, ETH]
+  amounts:
+    USDT: {min: "0.01", max: "1000000"}
+"""
+
+# The app, caller and RPC buckets a CreateInvoice draws from, far above the benchmark's rates.
+RATE_LIMITS = """\
+rate_limits:
+  app: {rate: 1000000/s, burst: 100000}
+  callers:
+    "*": 1000000/s
+  rpcs:
+    CreateInvoice: 1000000/s
 """
 
 
