@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import h2load, machine, profile, scenarios
+from bench import h2load, machine, procs, profile, scenarios
 from bench.features import Features
 from bench.procs import BenchError, Pinning
 from bench.report import render
@@ -38,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="short runs: checks the harness only")
     p.add_argument("--no-pin", action="store_true", help="do not pin processes with taskset")
     p.add_argument("--no-install", action="store_true", help="never apt-get install h2load")
+    p.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="scheduling priority of every process started (e.g. -10 on a shared machine; "
+        "negative values need root)",
+    )
     p.add_argument(
         "--python-load", action="store_true", help="drive the load with Python workers only"
     )
@@ -91,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         binary = h2load.install()
     if binary is None and not args.python_load:
         log("h2load not found (Debian's nghttp2-client): the Python workers drive the load")
+    procs.set_nice(args.nice)
     features = Features.detect()
     pinning = Pinning.detect(settings.pin)
     workdir = Path(tempfile.mkdtemp(prefix="bench-"))

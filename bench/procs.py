@@ -55,17 +55,30 @@ class Pinning:
         return cls(str(cpus[0]), ",".join(str(c) for c in cpus[1:]))
 
     def describe(self) -> str:
+        priority = f"; every process at nice {_nice}" if _nice else ""
         if self.sidecar is None:
-            return "not pinned"
+            return "not pinned" + priority
         return (
             f"sidecar on CPU {self.sidecar}; "
-            f"load generator, upstream and Redis on CPU {self.others}"
+            f"load generator, upstream and Redis on CPU {self.others}{priority}"
         )
 
 
+# Scheduling priority of every process the harness starts (see --nice): on a shared machine a
+# negative value keeps other work from taking the measured processes' CPU time.
+_nice = 0
+
+
+def set_nice(value: int) -> None:
+    global _nice
+    _nice = value
+
+
 def pinned(argv: Sequence[str], cpus: str | None) -> list[str]:
-    # taskset execs the command, so the pid we get is the pinned process itself.
-    return ["taskset", "-c", cpus, *argv] if cpus else list(argv)
+    """The command pinned to `cpus` at the chosen priority. taskset and nice exec the command,
+    so the pid of the process started is the measured process itself."""
+    command = ["taskset", "-c", cpus, *argv] if cpus else list(argv)
+    return ["nice", "-n", str(_nice), *command] if _nice else command
 
 
 @dataclass

@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.h2load import LoadResult, measured
-from bench.procs import BENCH_TOKEN
+from bench.procs import BENCH_TOKEN, pinned
 from bench.stats import Latency
 
 GENERATOR = "Python (grpc.aio / aiohttp) worker processes"
@@ -173,8 +173,7 @@ def run(
         command += ["--warmup", str(warmup_s), "--start-at", str(start_at), "--out", str(out)]
         if keys:
             command.append("--keys")
-        if cpus:
-            command = ["taskset", "-c", cpus, *command]
+        command = pinned(command, cpus)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
         workers.append(subprocess.Popen(command, env=env))
         outs.append(out)

@@ -58,7 +58,7 @@ def overhead_table(result: Overhead) -> str:
     header += ["CPU/req", "peak RSS (anon)", "Redis cmds/req (scripts)"]
     out: list[list[str]] = []
     for run in result.runs:
-        label = run.label if run.ok else f"{run.label} (**errors**: {'; '.join(run.notes)})"
+        label = run.label if run.ok else f"{run.label} (**not valid**: {'; '.join(run.notes)})"
         out.append(
             [
                 label,

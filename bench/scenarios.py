@@ -246,6 +246,14 @@ def load(
     )
 
 
+def sustained(result: h2load.LoadResult) -> tuple[str, ...]:
+    """A note when the run fell short of its rate: its latencies are then those of a
+    saturated process, not of the rate asked for."""
+    if result.achieved_rate >= 0.95 * result.target_rate:
+        return ()
+    return (f"reached {result.achieved_rate:.0f} of {result.target_rate:.0f} QPS",)
+
+
 def check_call(sidecar: RunningSidecar, params: dict[str, str]) -> None:
     """One real call before the load: a misconfigured run fails here with the gRPC error."""
     import grpc
@@ -344,8 +352,8 @@ def overhead(ctx: Context, kind: str, with_keys: bool) -> Overhead:
             result.generator,
             result.latency,
             result.achieved_rate,
-            result.ok,
-            result.notes,
+            result.ok and not sustained(result),
+            result.notes + sustained(result),
         )
 
         def through(label: str, keys: bool) -> Run:
@@ -363,7 +371,7 @@ def overhead(ctx: Context, kind: str, with_keys: bool) -> Overhead:
                     (commands - redis_before[0]) / result.sent,
                     (scripts - redis_before[1]) / result.sent,
                 )
-            notes = result.notes
+            notes = result.notes + sustained(result)
             if calls != result.sent:
                 notes += (f"{result.sent} sent, {calls} reached the upstream",)
             return Run(
@@ -371,7 +379,7 @@ def overhead(ctx: Context, kind: str, with_keys: bool) -> Overhead:
                 result.generator,
                 result.latency,
                 result.achieved_rate,
-                result.ok and calls == result.sent,
+                result.ok and calls == result.sent and not sustained(result),
                 notes,
                 cpu=cpu_share(before, after, wall),
                 cpu_us_per_request=(after.cpu_seconds - before.cpu_seconds) / result.sent * 1e6,
