@@ -46,6 +46,44 @@ def aggregate(lines: Iterable[str]) -> tuple[int, Counter[str], Counter[str]]:
     return total, self_counts, inclusive
 
 
+# Where a sample's time goes, by the most specific part of the stack it is in (first match).
+CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("gRPC completion-queue poller thread", ("Thread.run", "_poll_wrapper")),
+    ("upstream HTTP call (aiohttp)", ("HttpUpstream.call",)),
+    ("Redis client (redis-py)", ("redis/",)),
+    ("JSON <-> protobuf mapping, outcome", ("sidecar/mapping.py", "sidecar/outcome.py")),
+    ("request validation", ("sidecar/validation.py",)),
+    ("policy step", ("sidecar/policy/", "sidecar/spend/")),
+    ("rate-limit step", ("sidecar/ratelimit/",)),
+    ("idempotency step", ("sidecar/idempotency/",)),
+    ("retry step", ("sidecar/retry/",)),
+    ("telemetry", ("sidecar/telemetry/", "opentelemetry/", "prometheus_client/")),
+    ("service and gateway", ("sidecar/service.py", "sidecar/gateway.py")),
+)
+LOOP = "gRPC C-core and event loop (C code, charged to the loop)"
+
+
+def categorize(lines: Iterable[str]) -> tuple[int, Counter[str]]:
+    total = 0
+    counts: Counter[str] = Counter()
+    for line in lines:
+        stack, _, count = line.rstrip("\n").rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        total += int(count)
+        counts[_category(stack)] += int(count)
+    return total, counts
+
+
+def _category(stack: str) -> str:
+    for name, needles in CATEGORIES:
+        if any(needle in stack for needle in needles):
+            return name
+    if stack.rsplit(";", 1)[-1].startswith("Runner.run"):
+        return LOOP
+    return "other Python (asyncio, aiohttp server side, logging...)"
+
+
 def top(counts: Counter[str], total: int, limit: int, only: str | None = None) -> list[list[str]]:
     rows = []
     for frame, n in counts.most_common():
@@ -88,14 +126,19 @@ def run(ctx: Context, seconds: float = 20.0, upstream: str = "stub") -> str:
         load.join()
         if done.returncode != 0 or not out_path.exists():
             raise BenchError(f"py-spy failed: {done.stderr.strip()}")
-        total, self_counts, inclusive = aggregate(out_path.read_text().splitlines())
+        lines = out_path.read_text().splitlines()
+        total, self_counts, inclusive = aggregate(lines)
+        _, categories = categorize(lines)
     header = ["share of samples", "frame"]
+    by_part = [[f"{100 * n / total:.1f} %", name] for name, n in categories.most_common()]
     return (
         "### Profile (py-spy, sidecar under the overhead load, upstream: "
         f"{upstream}; {path}{'; an idempotency-key per request' if keys else ''})\n\n"
         f"{total} samples; raw collapsed stacks kept in `{out_path}` "
         "(feed them to flamegraph.pl or speedscope).\n\n"
-        "Inclusive time in the sidecar's own code:\n\n"
+        "Where the time goes:\n\n"
+        + table(["share of samples", "part"], by_part)
+        + "\n\nInclusive time in the sidecar's own code:\n\n"
         + table(header, top(inclusive, total, 15, only="sidecar/"))
         + "\n\nSelf time (C code in uvloop and gRPC is charged to the Python frame that "
         "called it):\n\n" + table(header, top(self_counts, total, 15)) + "\n"

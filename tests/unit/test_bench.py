@@ -144,3 +144,19 @@ def test_report_tables() -> None:
     assert "| CPU at the rate | <= 0.3 vCPU | 0.25 vCPU | yes |" in text
     assert "9.0 (2.0 scripts)" in text
     assert "n/a: why" in text and "- Machine: test" in text
+
+
+def test_profile_categories_take_the_most_specific_part() -> None:
+    lines = [
+        "main;Gateway.handle (sidecar/gateway.py:1);HttpUpstream.call (sidecar/upstream.py:2) 4",
+        "main;IdempotencyStep.run (sidecar/idempotency/step.py:1);"
+        "AsyncScript.__call__ (redis/commands/core.py:9) 3",
+        "Thread.run (threading.py:982) 2",
+        "main;Runner.run (asyncio/runners.py:118) 1",
+    ]
+    total, parts = profile.categorize(lines)
+    assert total == 10
+    assert parts["upstream HTTP call (aiohttp)"] == 4
+    assert parts["Redis client (redis-py)"] == 3
+    assert parts["gRPC completion-queue poller thread"] == 2
+    assert parts[profile.LOOP] == 1
