@@ -15,13 +15,17 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from bench import h2load, machine, procs, profile, scenarios
 from bench.features import Features
 from bench.procs import BenchError, Pinning
 from bench.report import render
 
+T = TypeVar("T")
 ALL = ("overhead", "throughput", "limiter", "webhooks", "startup")
 
 
@@ -107,37 +111,48 @@ def main(argv: list[str] | None = None) -> int:
     log(f"features: {features.summary()}; {pinning.describe()}")
 
     results = scenarios.Results()
+    failed = False
+
+    def attempt(name: str, run: Callable[[], T]) -> T | scenarios.NotAvailable:
+        # One scenario failing must not lose the others' figures.
+        nonlocal failed
+        try:
+            return run()
+        except (BenchError, RuntimeError, OSError) as exc:
+            failed = True
+            log(f"{name} failed: {exc}")
+            return scenarios.NotAvailable(f"failed: {str(exc)[:300]}")
+
     try:
         if "overhead" in only:
             for kind in settings.upstreams:
                 # The idempotency-key runs once, on the last (least noisy) upstream; a quick
                 # pass only checks the harness.
                 keys = features.idempotency and kind == settings.upstreams[-1] and not args.quick
-                results.overhead.append(scenarios.overhead(ctx, kind, keys))
+                row = attempt(f"overhead/{kind}", partial(scenarios.overhead, ctx, kind, keys))
+                if isinstance(row, scenarios.Overhead):
+                    results.overhead.append(row)
         if "throughput" in only:
-            results.throughput = scenarios.throughput(ctx)
+            results.throughput = attempt("throughput", partial(scenarios.throughput, ctx))
         if "limiter" in only:
-            results.limiter = scenarios.limiter(ctx)
+            results.limiter = attempt("limiter", partial(scenarios.limiter, ctx))
         if "webhooks" in only:
-            results.webhooks = scenarios.webhooks(ctx)
+            results.webhooks = attempt("webhooks", partial(scenarios.webhooks, ctx))
         if "startup" in only:
-            results.startup = scenarios.startup(ctx)
-        profile_text = profile.run(ctx) if args.profile else None
-    except BenchError as exc:
-        print(f"python -m bench: {exc}", file=sys.stderr)
-        return 1
+            results.startup = attempt("startup", partial(scenarios.startup, ctx))
+        profile_text = attempt("profile", partial(profile.run, ctx)) if args.profile else None
     finally:
         if not args.profile:  # the profile's raw stacks stay for flame graphs
             shutil.rmtree(workdir, ignore_errors=True)
 
     preamble = machine.describe(ctx)
     text = render(results, preamble)
-    if profile_text:
+    if isinstance(profile_text, str):
         text += "\n" + profile_text
     print(text)
     if args.output:
         args.output.write_text(text)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

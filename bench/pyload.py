@@ -49,7 +49,7 @@ async def _http_connection(
     connector = aiohttp.TCPConnector(limit=1)  # one keep-alive connection, like h2load --h1
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         due = start
-        while due < end:
+        while due < end and time.time() < end:
             now = time.time()
             if due > now:
                 await asyncio.sleep(due - now)
@@ -85,7 +85,8 @@ async def _connection(
         call = channel.unary_unary(METHOD, request_serializer=None, response_deserializer=None)
         await channel.channel_ready()
         due = start
-        while due < end:
+        # Stop at the end of the run even when behind: the achieved rate shows the shortfall.
+        while due < end and time.time() < end:
             now = time.time()
             if due > now:
                 await asyncio.sleep(due - now)
@@ -180,7 +181,13 @@ def run(
         first += share
     budget = duration_s + warmup_s + 60
     for worker in workers:
-        if worker.wait(budget) != 0:
+        try:
+            code = worker.wait(budget)
+        except subprocess.TimeoutExpired:
+            for other in workers:
+                other.kill()
+            raise RuntimeError("the Python load workers did not finish in time") from None
+        if code != 0:
             raise RuntimeError("a Python load worker failed")
     rows: list[tuple[int, int, int]] = []
     for out in outs:
