@@ -46,10 +46,9 @@ def aggregate(lines: Iterable[str]) -> tuple[int, Counter[str], Counter[str]]:
     return total, self_counts, inclusive
 
 
-# Where a sample's time goes, by the most specific part of the stack it is in (first match).
+# Where a sample's time goes: the part its deepest recognised frame belongs to.
 CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("gRPC completion-queue poller thread", ("Thread.run", "_poll_wrapper")),
-    ("upstream HTTP call (aiohttp)", ("HttpUpstream.call",)),
     ("Redis client (redis-py)", ("redis/",)),
     ("JSON <-> protobuf mapping, outcome", ("sidecar/mapping.py", "sidecar/outcome.py")),
     ("request validation", ("sidecar/validation.py",)),
@@ -57,7 +56,24 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("rate-limit step", ("sidecar/ratelimit/",)),
     ("idempotency step", ("sidecar/idempotency/",)),
     ("retry step", ("sidecar/retry/",)),
-    ("telemetry", ("sidecar/telemetry/", "opentelemetry/", "prometheus_client/")),
+    # py-spy names files by their last two path parts: OpenTelemetry's are known by these.
+    (
+        "telemetry (OpenTelemetry, Prometheus)",
+        (
+            "sidecar/telemetry/",
+            "OpenTelemetry",
+            "aiohttp_client/",
+            "trace/__init__.py",
+            "trace/span.py",
+            "context/__init__.py",
+            "contextvars_context.py",
+            "propagate/",
+            "instrumentation/",
+            "prometheus_client/",
+            "aiosignal/",
+        ),
+    ),
+    ("upstream HTTP call (aiohttp)", ("HttpUpstream.call", "aiohttp/client")),
     ("service and gateway", ("sidecar/service.py", "sidecar/gateway.py")),
 )
 LOOP = "gRPC C-core and event loop (C code, charged to the loop)"
@@ -76,12 +92,15 @@ def categorize(lines: Iterable[str]) -> tuple[int, Counter[str]]:
 
 
 def _category(stack: str) -> str:
-    for name, needles in CATEGORIES:
-        if any(needle in stack for needle in needles):
-            return name
+    """The part of the deepest frame that belongs to one: the interceptor wraps the whole
+    handler and the gateway wraps the upstream call, but time spent below them is not theirs."""
+    for frame in reversed(stack.split(";")):
+        for name, needles in CATEGORIES:
+            if any(needle in frame for needle in needles):
+                return name
     if stack.rsplit(";", 1)[-1].startswith("Runner.run"):
         return LOOP
-    return "other Python (asyncio, aiohttp server side, logging...)"
+    return "other Python (asyncio, logging...)"
 
 
 def top(counts: Counter[str], total: int, limit: int, only: str | None = None) -> list[list[str]]:
