@@ -414,8 +414,10 @@ def throughput(ctx: Context, kind: str = "stub") -> ThroughputResult:
         sidecar = start_sidecar(cluster, ctx.pinning.sidecar, upstream_url, args)
         check_call(sidecar, params)
         target = grpc_target(sidecar, params)
-        rate = s.throughput_start
-        while rate <= s.throughput_max:
+        rate: float | None = s.throughput_start
+        passed_at: float | None = None
+        failed_at: float | None = None
+        while rate is not None:
             ctx.log(f"throughput: {rate:g} QPS x {s.step_duration:g}s")
             before, started = sidecar.proc.sample(), time.monotonic()
             result = load(
@@ -433,15 +435,33 @@ def throughput(ctx: Context, kind: str = "stub") -> ThroughputResult:
                 and result.achieved_rate >= 0.97 * rate
             )
             steps.append(ThroughputStep(rate, result.achieved_rate, result.latency, cpu, passed))
-            if not passed:
-                break
-            rate = next_rate(rate)
+            if passed:
+                passed_at = rate
+            else:
+                failed_at = rate
+            rate = next_step(passed_at, failed_at, s.throughput_max)
     return ThroughputResult(kind, tuple(steps))
 
 
 def next_rate(rate: float) -> float:
     """Steps of 250 QPS up to 2,000, then 500: fine where the answer is likely to be."""
     return rate + (250 if rate < 2000 else 500)
+
+
+def next_step(passed_at: float | None, failed_at: float | None, ceiling: float) -> float | None:
+    """The next rate to try, or None when the answer is known within 50 QPS: up in steps
+    while every step passes, then halfway between the best pass and the first failure (or
+    halving when even the first step failed)."""
+    if failed_at is None:
+        assert passed_at is not None
+        up = next_rate(passed_at)
+        return up if up <= ceiling else None
+    if passed_at is None:
+        down = failed_at / 2
+        return down if down >= 25 else None
+    if failed_at - passed_at <= 50:
+        return None
+    return float(round((passed_at + failed_at) / 2 / 25) * 25)
 
 
 # --- 5. startup ----------------------------------------------------------------------------------

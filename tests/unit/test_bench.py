@@ -160,3 +160,23 @@ def test_profile_categories_take_the_most_specific_part() -> None:
     assert parts["Redis client (redis-py)"] == 3
     assert parts["gRPC completion-queue poller thread"] == 2
     assert parts[profile.LOOP] == 1
+
+
+@pytest.mark.parametrize(
+    ("passed_at", "failed_at", "expected"),
+    [
+        (500.0, None, 750.0),  # every step passed so far: up
+        (1750.0, None, 2000.0),
+        (2000.0, None, 2500.0),
+        (5500.0, None, None),  # above the ceiling
+        (None, 500.0, 250.0),  # the first step failed: halve
+        (None, 40.0, None),
+        (250.0, 500.0, 375.0),  # bisect between the best pass and the first failure
+        (375.0, 500.0, 450.0),
+        (450.0, 500.0, None),  # known within 50 QPS
+    ],
+)
+def test_throughput_search(
+    passed_at: float | None, failed_at: float | None, expected: float | None
+) -> None:
+    assert scenarios.next_step(passed_at, failed_at, 5000.0) == expected
