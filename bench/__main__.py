@@ -20,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from bench import h2load, machine, procs, profile, scenarios
+from bench import h2load, machine, procs, profiling, scenarios
 from bench.features import Features
 from bench.procs import BenchError, Pinning
 from bench.report import render
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             results.webhooks = attempt("webhooks", partial(scenarios.webhooks, ctx))
         if "startup" in only:
             results.startup = attempt("startup", partial(scenarios.startup, ctx))
-        profile_text = attempt("profile", partial(profile.run, ctx)) if args.profile else None
+        profile_text = attempt("profile", partial(profiling.run, ctx)) if args.profile else None
     finally:
         if not args.profile:  # the profile's raw stacks stay for flame graphs
             shutil.rmtree(workdir, ignore_errors=True)

@@ -8,7 +8,7 @@ import struct
 
 import pytest
 
-from bench import h2load, profile, report, scenarios, stats
+from bench import h2load, profiling, report, scenarios, stats
 from bench.stub import canned_bodies
 from sidecar import mapping
 from sidecar.methods import BY_API
@@ -105,13 +105,13 @@ def test_stub_answers_are_valid_crypto_pay_results(path: str) -> None:
 
 
 def test_profile_aggregation() -> None:
-    total, self_counts, inclusive = profile.aggregate(
+    total, self_counts, inclusive = profiling.aggregate(
         ["main;handle;call 3", "main;handle 1", "main;idle 6", "not a stack line"]
     )
     assert total == 10
     assert self_counts["call"] == 3 and self_counts["idle"] == 6
     assert inclusive["main"] == 10 and inclusive["handle"] == 4
-    assert profile.top(inclusive, total, 1, only="hand") == [["40.0 %", "`handle`"]]
+    assert profiling.top(inclusive, total, 1, only="hand") == [["40.0 %", "`handle`"]]
 
 
 def _run(label: str, p50: float, cpu: float | None = None) -> scenarios.Run:
@@ -154,12 +154,12 @@ def test_profile_categories_take_the_most_specific_part() -> None:
         "Thread.run (threading.py:982) 2",
         "main;Runner.run (asyncio/runners.py:118) 1",
     ]
-    total, parts = profile.categorize(lines)
+    total, parts = profiling.categorize(lines)
     assert total == 10
     assert parts["upstream HTTP call (aiohttp)"] == 4
     assert parts["Redis client (redis-py)"] == 3
     assert parts["gRPC completion-queue poller thread"] == 2
-    assert parts[profile.LOOP] == 1
+    assert parts[profiling.LOOP] == 1
 
 
 @pytest.mark.parametrize(
