@@ -105,10 +105,25 @@ def parse_date(value: str) -> datetime | None:
     return moment
 
 
-def parse_update(body: bytes) -> Update | Refused:
+def _utf8_text(body: bytes) -> str | None:
+    """The body as text if it is UTF-8 without a byte order mark (RFC 8259 8.1: JSON between
+    systems is UTF-8, and a sender must not add a BOM). Crypto Pay sends exactly that, so a
+    UTF-16 or BOM-prefixed body did not come from it as is: refused like any malformed update."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        return None
     try:
-        data = mapping.loads(body)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_update(body: bytes) -> Update | Refused:
+    text = _utf8_text(body)
+    if text is None:
+        return _malformed("the body must be UTF-8 JSON without a byte order mark")
+    try:
+        data = mapping.loads(text)
+    except (ValueError, RecursionError):
         return _malformed("the body is not valid JSON")
     if not isinstance(data, dict):
         return _malformed("the body must be a JSON object")

@@ -27,6 +27,7 @@ from tests.webhooks.conftest import (
     update_body,
 )
 
+UTF8_JSON = "application/json;charset=utf-8"
 VECTOR = json.loads((FIXTURES / "webhook-signature-test-vector.synthetic.json").read_text())
 VECTOR_BODY = (FIXTURES / VECTOR["raw_body_file"]).read_bytes()
 
@@ -78,6 +79,8 @@ async def test_every_refusal_publishes_nothing(
         {"update_type": "invoice_paid", "request_date": "2030-01-01T00:00:00.000Z", "payload": {}}
     ).encode()
     huge = update_body(504, description="x" * (64 * 1024))
+    utf16 = update_body(505).decode().encode("utf-16")
+    bom = b"\xef\xbb\xbf" + update_body(506)
     cases = [
         (tampered, sign(token, good), "application/json", 401, "BAD_SIGNATURE"),
         (good, sign(new_token(), good), "application/json", 401, "BAD_SIGNATURE"),
@@ -92,6 +95,9 @@ async def test_every_refusal_publishes_nothing(
         (stale, sign(token, stale), "application/json", 400, "STALE_REQUEST_DATE"),
         (future, sign(token, future), "application/json", 400, "FUTURE_REQUEST_DATE"),
         (huge, sign(token, huge), "application/json", 413, "BODY_TOO_LARGE"),
+        (utf16, sign(token, utf16), "application/json", 400, "MALFORMED_UPDATE"),
+        (utf16, sign(token, utf16), "application/json; charset=utf-16", 400, "BAD_CONTENT_TYPE"),
+        (bom, sign(token, bom), "application/json;charset=utf-8", 400, "MALFORMED_UPDATE"),
     ]
     for body, signature, content_type, status, error in cases:
         answer = await post(http_session, url, body, signature, content_type)
@@ -109,8 +115,9 @@ async def test_every_refusal_publishes_nothing(
         assert response.status == 405
     assert await last_id(sidecar) == before
 
-    # The valid one goes through, and only it reaches a subscriber.
-    assert (await post_signed(http_session, url, token, good))[0] == 200
+    # The valid one goes through (with the charset spelled out), and only it reaches a
+    # subscriber.
+    assert (await post(http_session, url, good, sign(token, good), UTF8_JSON))[0] == 200
     events = subscribe(WebhookStub(sidecar.channel), start=wpb.START_POSITION_EARLIEST)
     [event] = await events.take(1)
     assert event.invoice.invoice_id == 501 and event.raw_body == good

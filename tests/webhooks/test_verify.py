@@ -61,7 +61,7 @@ def test_content_type(value: str | None, ok: bool) -> None:
     ("raw", "detail"),
     [
         (b"", "not valid JSON"),
-        (b"\xff\xfe{}", "not valid JSON"),
+        (b"\xff\xfe{}", "UTF-8"),
         (b"[" * 100_000, "not valid JSON"),
         (b"[]", "JSON object"),
         (body(update_type=""), "update_type"),
@@ -82,6 +82,38 @@ def test_malformed_updates(raw: bytes, detail: str) -> None:
     refused = parse_update(raw)
     assert isinstance(refused, Refused) and refused.reason is Reason.MALFORMED_UPDATE
     assert detail in refused.detail
+
+
+def _text(**overrides: object) -> str:
+    return json.dumps(json.loads(body(**overrides)), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "detail"),
+    [
+        (_text().encode("utf-16"), "UTF-8"),  # with its BOM
+        (_text().encode("utf-16-le"), "not valid JSON"),  # NULs between the characters
+        (_text().encode("utf-16-be"), "not valid JSON"),
+        (_text().encode("utf-32"), "UTF-8"),
+        (b"\xef\xbb\xbf" + body(), "UTF-8"),
+        (_text(payload={"invoice_id": 7, "description": "caf\u00e9"}).encode("latin-1"), "UTF-8"),
+        (_text(payload={"invoice_id": 7, "description": "€"}).encode("cp1252"), "UTF-8"),
+    ],
+    ids=["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-bom", "latin-1", "cp1252"],
+)
+def test_only_utf8_json_is_accepted(raw: bytes, detail: str) -> None:
+    """RFC 8259: JSON exchanged between systems is UTF-8, without a BOM; Crypto Pay sends that."""
+    refused = parse_update(raw)
+    assert isinstance(refused, Refused) and refused.reason is Reason.MALFORMED_UPDATE
+    assert detail in refused.detail
+    refused = evaluate(raw, sign(TOKEN, raw), "application/json", [TOKEN], NOW, WINDOW)
+    assert isinstance(refused, Refused) and refused.reason is Reason.MALFORMED_UPDATE
+
+
+def test_utf8_beyond_ascii_is_accepted() -> None:
+    raw = _text(payload={"invoice_id": 7, "description": "Оплата ₽ 🙂"}).encode()
+    update = evaluate(raw, sign(TOKEN, raw), "application/json;charset=utf-8", [TOKEN], NOW, WINDOW)
+    assert isinstance(update, Update) and update.payload["description"] == "Оплата ₽ 🙂"
 
 
 def test_real_update_parses() -> None:
