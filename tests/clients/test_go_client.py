@@ -4,7 +4,6 @@ tests pass, and the example program creates an invoice through the live demo sid
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -12,25 +11,31 @@ import pytest
 
 from tests.clients.conftest import DemoSidecar
 from tests.helpers import REPO
+from tests.tools import require_path, require_tool
 
 GO_MODULE = "github.com/cryptopay-sidecar/cryptopay-sidecar/clients/go"
 DEBIAN_GOPATH = Path("/usr/share/gocode")
 
-pytestmark = [
-    pytest.mark.skipif(shutil.which("go") is None, reason="go is not installed"),
-    pytest.mark.skipif(
-        not (DEBIAN_GOPATH / "src" / "google.golang.org" / "grpc").is_dir(),
-        reason="golang-google-grpc-dev is not installed",
-    ),
+
+@pytest.fixture
+def go_toolchain() -> str:
+    """go, with Debian's grpc-go and golang/protobuf sources (the build is offline)."""
+    go = require_tool("go", "apt-get install golang-go")
+    require_path(
+        DEBIAN_GOPATH / "src" / "google.golang.org" / "grpc",
+        "apt-get install golang-google-grpc-dev",
+    )
     # grpc-go marshals with github.com/golang/protobuf: version 1.3 cannot handle APIv2 code.
-    pytest.mark.skipif(
-        not (DEBIAN_GOPATH / "src/github.com/golang/protobuf/proto/registry.go").is_file(),
-        reason="golang-github-golang-protobuf-1-5-dev is not installed",
-    ),
-]
+    require_path(
+        DEBIAN_GOPATH / "src/github.com/golang/protobuf/proto/registry.go",
+        "apt-get install golang-github-golang-protobuf-1-5-dev",
+    )
+    return go
 
 
-def test_go_client_builds_and_creates_an_invoice(demo_sidecar: DemoSidecar, tmp_path: Path) -> None:
+def test_go_client_builds_and_creates_an_invoice(
+    go_toolchain: str, demo_sidecar: DemoSidecar, tmp_path: Path
+) -> None:
     # GOPATH mode: the module's import path must be a directory under $GOPATH/src.
     package_dir = tmp_path / "src" / GO_MODULE
     package_dir.parent.mkdir(parents=True)
@@ -46,7 +51,12 @@ def test_go_client_builds_and_creates_an_invoice(demo_sidecar: DemoSidecar, tmp_
 
     def go(*args: str) -> str:
         result = subprocess.run(
-            ["go", *args], cwd=package_dir, env=env, capture_output=True, text=True, timeout=600
+            [go_toolchain, *args],
+            cwd=package_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout

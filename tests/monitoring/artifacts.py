@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from tests.helpers import REPO
+from tests.tools import require_tool
 
 CHART = REPO / "helm" / "cryptopay-sidecar"
 RULES = CHART / "files" / "prometheus" / "alerts.yaml"
@@ -114,7 +113,7 @@ def runbook_sections(level: int = 2) -> dict[str, str]:
 
 
 def promtool() -> str:
-    binary = shutil.which("promtool")
-    if binary is None:
-        pytest.fail("promtool is not installed (.ci/run installs it from Debian's prometheus)")
-    return binary
+    return require_tool(
+        "promtool",
+        "apt-get install prometheus (.ci/run takes only the binary from Debian's package)",
+    )

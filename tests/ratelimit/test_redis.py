@@ -20,6 +20,7 @@ from sidecar.secrets import Secret
 from tests.conftest import RedisServer, spawn_redis
 from tests.helpers import free_port
 from tests.ratelimit.test_backend_contract import bucket
+from tests.tools import require_tool
 
 
 @pytest.fixture
@@ -98,8 +99,7 @@ def _cluster_port() -> int:
 @pytest.fixture
 def cluster() -> Iterator[str]:
     """Three masters on free ports, joined by redis-cli --cluster create."""
-    if shutil.which("redis-cli") is None:
-        pytest.skip("redis-cli is not installed")
+    redis_cli = require_tool("redis-cli", "apt-get install redis-tools")
     directory = tempfile.mkdtemp(prefix="redis-cluster-")
     ports = [_cluster_port() for _ in range(3)]
     servers = [
@@ -120,7 +120,7 @@ def cluster() -> Iterator[str]:
     try:
         subprocess.run(
             [
-                "redis-cli",
+                redis_cli,
                 "--cluster",
                 "create",
                 *(f"127.0.0.1:{p}" for p in ports),
