@@ -190,6 +190,13 @@ WEBHOOKS_DELIVERED = Counter(
     ["update_type"],
     registry=REGISTRY,
 )
+WEBHOOKS_UNTYPED = Counter(
+    f"{PREFIX}_webhooks_untyped",
+    "Stored webhook events delivered with fields that could not be typed (their values are "
+    "only in raw_body; see untyped_fields), by update type. Counted once per event and replica.",
+    ["update_type"],
+    registry=REGISTRY,
+)
 SUBSCRIBERS = Gauge(
     f"{PREFIX}_webhook_subscribers",
     "Subscribers currently connected to the webhook stream.",
@@ -321,6 +328,10 @@ def webhook_published(update_type: str) -> None:
 
 def webhook_delivered(update_type: str) -> None:
     WEBHOOKS_DELIVERED.labels(update_type).inc()
+
+
+def webhook_untyped(update_type: str) -> None:
+    WEBHOOKS_UNTYPED.labels(update_type).inc()
 
 
 def webhook_subscribers(count: int) -> None:

@@ -13,6 +13,12 @@ from functools import total_ordering
 
 _ID = re.compile(r"^(\d{1,20})-(\d{1,20})$")
 _U64 = 2**64 - 1
+_INT64 = range(-(2**63), 2**63)
+
+
+def fits_int64(value: int | None) -> bool:
+    """Whether an id from an update fits the int64 fields of the API (and of span attributes)."""
+    return value is not None and value in _INT64
 
 
 class BadEventId(ValueError):
@@ -80,6 +86,8 @@ class EventRecord:
     # the invoice; delivery spans link to both.
     traceparent: str = ""
     created_traceparent: str = ""
+    # WebhookEvent fields this record could not supply (an unreadable log entry); see decode.
+    untyped: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +102,6 @@ class Delivery:
 
     event: Event
     attempt: int
-
-
-class CorruptRecord(ValueError):
-    pass
 
 
 def encode(record: EventRecord) -> dict[str, str | bytes]:
@@ -116,35 +120,53 @@ def encode(record: EventRecord) -> dict[str, str | bytes]:
     }
 
 
-def _text(fields: Mapping[bytes, bytes], key: bytes) -> str:
-    try:
-        return fields[key].decode("utf-8")
-    except (KeyError, UnicodeDecodeError) as exc:
-        raise CorruptRecord(f"field {key!r}: {exc}") from None
+class _Decoder:
+    """Reads stream fields, noting each one that is missing or unreadable instead of failing:
+    one bad entry must never stop a stream, so it is delivered with whatever could be read."""
 
+    def __init__(self, fields: Mapping[bytes, bytes]) -> None:
+        self.fields = fields
+        self.untyped: list[str] = []
 
-def _optional_int(text: str) -> int | None:
-    if not text:
+    def text(self, key: bytes, name: str) -> str:
+        try:
+            return self.fields[key].decode("utf-8")
+        except (KeyError, UnicodeDecodeError, AttributeError):
+            self.untyped.append(name)
+            return ""
+
+    def optional_int(self, key: bytes, name: str) -> int | None:
+        raw = self.fields.get(key, b"")
+        if not raw:
+            return None
+        if raw.isdigit() or (raw[:1] == b"-" and raw[1:].isdigit()):
+            return int(raw)
+        self.untyped.append(name)
         return None
-    try:
-        return int(text)
-    except ValueError:
-        raise CorruptRecord(f"{text!r} is not an integer") from None
 
 
 def decode(fields: Mapping[bytes, bytes]) -> EventRecord:
-    received = _optional_int(_text(fields, b"r"))
-    if received is None or b"b" not in fields:
-        raise CorruptRecord("missing received time or body")
+    """The record in a stream entry; what could not be read is named in `untyped` (as the
+    WebhookEvent field it feeds) and left empty."""
+    reader = _Decoder(fields)
+    received = reader.optional_int(b"r", "received_at")
+    if received is None and "received_at" not in reader.untyped:
+        reader.untyped.append("received_at")
+    body = fields.get(b"b")
+    if not isinstance(body, bytes):
+        reader.untyped.append("raw_body")
+        body = b""
     return EventRecord(
-        update_type=_text(fields, b"t"),
-        update_id=_optional_int(_text(fields, b"u")),
-        invoice_id=_optional_int(_text(fields, b"i")),
-        asset=_text(fields, b"a"),
-        received_at_ms=received,
-        body=fields[b"b"],
-        signature=_text(fields, b"s"),
+        update_type=reader.text(b"t", "update_type"),
+        update_id=reader.optional_int(b"u", "update_id"),
+        # These two only serve filters, logs and traces; the invoice is typed from the body.
+        invoice_id=_Decoder(fields).optional_int(b"i", ""),
+        asset=_Decoder(fields).text(b"a", ""),
+        received_at_ms=received or 0,
+        body=body,
+        signature=reader.text(b"s", "signature"),
         synthetic=fields.get(b"y") == b"1",
         traceparent=fields.get(b"p", b"").decode("ascii", "replace"),
         created_traceparent=fields.get(b"c", b"").decode("ascii", "replace"),
+        untyped=tuple(dict.fromkeys(reader.untyped)),
     )

@@ -17,7 +17,7 @@ from opentelemetry.trace import Link
 from sidecar.signature import HEADER
 from sidecar.telemetry import links, metrics, tracing
 from sidecar.webhooks.dedupe import dedupe_key
-from sidecar.webhooks.events import EventRecord
+from sidecar.webhooks.events import EventRecord, fits_int64
 from sidecar.webhooks.hub import Webhooks
 from sidecar.webhooks.log import LogUnavailable
 from sidecar.webhooks.verify import Freshness, Reason, Refused, evaluate
@@ -99,7 +99,11 @@ def handler(hub: Webhooks, clock: Clock = _now) -> Handler:
             created = await links.invoice_link(hub.trace_links, verdict.invoice_id)
         with tracing.span(
             "webhook ingest",
-            {tracing.UPDATE_TYPE: verdict.update_type, tracing.INVOICE_ID: verdict.invoice_id},
+            {
+                tracing.UPDATE_TYPE: verdict.update_type,
+                # An exporter cannot encode an id beyond int64; the update is stored anyway.
+                tracing.INVOICE_ID: verdict.invoice_id if fits_int64(verdict.invoice_id) else None,
+            },
             links=[created] if created is not None else None,
         ):
             record = EventRecord(

@@ -28,7 +28,6 @@ from sidecar.redis_connection import Redis, connect
 from sidecar.secrets import Secret
 from sidecar.webhooks.events import (
     ZERO,
-    CorruptRecord,
     Delivery,
     Event,
     EventId,
@@ -101,10 +100,9 @@ def _events(entries: Any) -> list[Event]:
             continue
         if isinstance(fields, list):  # replies from scripts are flat lists
             fields = dict(zip(fields[::2], fields[1::2], strict=True))
-        try:
-            out.append(Event(_id(raw_id), decode(fields)))
-        except CorruptRecord:
-            continue  # not written by us; never block the stream on it
+        # An entry that cannot be read in full is still delivered, saying what is missing
+        # (decode never fails): skipping it would lose it, failing would stop the stream.
+        out.append(Event(_id(raw_id), decode(fields)))
     return out
 
 

@@ -79,6 +79,12 @@ P = "cryptopay_sidecar_"
             1,
         ),
         (
+            lambda: metrics.webhook_untyped("invoice_paid"),
+            "webhooks_untyped_total",
+            {"update_type": "invoice_paid"},
+            1,
+        ),
+        (
             lambda: metrics.webhook_rejected("bad_signature"),
             "webhooks_rejected_total",
             {"reason": "bad_signature"},

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from google.protobuf.duration_pb2 import Duration
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
@@ -15,7 +20,6 @@ from sidecar.webhooks.delivery.convert import to_proto
 from sidecar.webhooks.events import (
     ZERO,
     BadEventId,
-    CorruptRecord,
     Event,
     EventId,
     EventRecord,
@@ -69,10 +73,21 @@ def test_records_round_trip_through_stream_fields() -> None:
     synthetic = EventRecord("x", None, None, "", 1, b"{}", "", synthetic=True)
     fields = as_stream_fields(synthetic)
     assert decode(fields) == synthetic
-    with pytest.raises(CorruptRecord):
-        decode({b"t": b"x"})
-    with pytest.raises(CorruptRecord):
-        decode({**fields, b"u": b"one"})
+
+
+def test_unreadable_stream_entries_are_decoded_as_far_as_they_go() -> None:
+    """An entry not written by this version (or damaged) is still delivered, never dropped."""
+    fields = as_stream_fields(RECORD)
+    assert decode({**fields, b"u": b"one"}) == replace(
+        RECORD, update_id=None, untyped=("update_id",)
+    )
+    bare = decode({b"t": b"x", b"s": b"\xff"})
+    assert bare.update_type == "x" and bare.body == b"" and bare.signature == ""
+    assert bare.untyped == ("received_at", "raw_body", "signature")
+    message = to_proto(Event(EventId(3, 0), bare))
+    assert message.event_id == "3-0" and message.update_type == "x"
+    assert list(message.untyped_fields) == [*bare.untyped, "request_date"]
+    assert not message.HasField("received_at")
 
 
 def event(n: int) -> Event:
@@ -166,3 +181,51 @@ def test_conversion_to_the_api_event() -> None:
     assert message.received_at.ToMilliseconds() == RECORD.received_at_ms
     odd = EventRecord("other", None, None, "", 1, b"not json", "")
     assert not to_proto(Event(ZERO, odd)).HasField("invoice")
+
+
+def test_ids_beyond_int64_are_delivered_untyped() -> None:
+    body = json.loads(RECORD.body)
+    body["update_id"] = 2**64
+    body["payload"]["invoice_id"] = -(2**63) - 1
+    raw = json.dumps(body).encode()
+    record = replace(RECORD, update_id=2**64, invoice_id=-(2**63) - 1, body=raw)
+    message = to_proto(Event(EventId(5, 0), record), attempt=3)
+    assert list(message.untyped_fields) == ["update_id", "payload.invoice_id"]
+    assert message.update_id == 0 and message.invoice.invoice_id == 0
+    assert message.invoice.description == "Оплата за тестовый товар #123"
+    assert message.delivery_attempt == 3 and message.raw_body == raw
+    assert to_proto(Event(EventId(5, 0), record)).delivery_attempt == 0  # the cache is intact
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(),  # includes lone surrogates
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+INVOICE_KEYS = st.sampled_from(
+    ["invoice_id", "amount", "status", "paid_at", "created_at", "asset", "hash", "currency_type"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    payload=st.dictionaries(INVOICE_KEYS | st.text(max_size=5), JSON, max_size=6),
+    update_id=JSON,
+    request_date=JSON | st.sampled_from(["0001-01-01T00:00:00-23:59", "9999-12-31T23:59:59Z"]),
+)
+def test_conversion_never_fails_and_always_serializes(
+    payload: dict[str, Any], update_id: Any, request_date: Any
+) -> None:
+    update = {"update_type": "invoice_paid", "update_id": update_id, "request_date": request_date}
+    raw = json.dumps({**update, "payload": payload}).encode()
+    big = update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+    record = replace(RECORD, update_id=big, body=raw)
+    message = to_proto(Event(EventId(7, 0), record))
+    assert message.raw_body == raw
+    assert wpb.WebhookEvent.FromString(message.SerializeToString()) == message
+    for name in message.untyped_fields:
+        assert name in wpb.WebhookEvent.DESCRIPTOR.fields_by_name or name.startswith("payload.")

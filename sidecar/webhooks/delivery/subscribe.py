@@ -16,7 +16,7 @@ from sidecar.telemetry import metrics, tracing
 from sidecar.telemetry.links import LINK_INVOICE_CREATED
 from sidecar.webhooks.delivery import broadcast, requests
 from sidecar.webhooks.delivery.convert import to_proto
-from sidecar.webhooks.events import Event, EventId
+from sidecar.webhooks.events import Event, EventId, fits_int64
 from sidecar.webhooks.groups import GroupMember, default_consumer
 from sidecar.webhooks.hub import Webhooks
 from sidecar.webhooks.log import CursorExpired, LogUnavailable
@@ -68,7 +68,11 @@ def _deliver(event: Event, attempt: int = 0) -> pb.SubscribeResponse:
     span_links = [link for link in targets if link is not None]
     with tracing.span(
         "webhook deliver",
-        {tracing.UPDATE_TYPE: record.update_type, tracing.INVOICE_ID: record.invoice_id},
+        {
+            tracing.UPDATE_TYPE: record.update_type,
+            # An exporter cannot encode an id beyond int64 (the event is delivered anyway).
+            tracing.INVOICE_ID: record.invoice_id if fits_int64(record.invoice_id) else None,
+        },
         links=span_links or None,
     ):
         return pb.SubscribeResponse(event=to_proto(event, attempt))

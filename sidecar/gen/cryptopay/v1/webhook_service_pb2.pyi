@@ -138,6 +138,7 @@ class WebhookEvent(_message.Message):
     REQUEST_DATE_FIELD_NUMBER: _builtins.int
     SYNTHETIC_FIELD_NUMBER: _builtins.int
     DELIVERY_ATTEMPT_FIELD_NUMBER: _builtins.int
+    UNTYPED_FIELDS_FIELD_NUMBER: _builtins.int
     event_id: _builtins.str
     'Stable and ordered ("<milliseconds>-<sequence>"); the cursor for after_event_id and the\n    handle for Ack.\n    '
     update_type: _builtins.str
@@ -165,13 +166,23 @@ class WebhookEvent(_message.Message):
     def request_date(self) -> _timestamp_pb2.Timestamp:
         """The update's request_date (when Crypto Pay sent it)."""
 
-    def __init__(self, *, event_id: _builtins.str=..., update_type: _builtins.str=..., update_id: _builtins.int=..., invoice: _types_pb2.Invoice | None=..., raw_body: _builtins.bytes=..., signature: _builtins.str=..., received_at: _timestamp_pb2.Timestamp | None=..., request_date: _timestamp_pb2.Timestamp | None=..., synthetic: _builtins.bool=..., delivery_attempt: _builtins.int=...) -> None:
+    @_builtins.property
+    def untyped_fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """What could not be typed, so the typed fields hold everything else and these stay unset:
+        a WebhookEvent field ("update_id" beyond int64, "request_date" that is not a date), or
+        "payload.<key>" for a payload value the Invoice cannot hold (an invoice_id beyond int64,
+        text that is not valid Unicode). The exact values are in raw_body. Empty for almost every
+        event; a value of an unexpected JSON type that can be kept as JSON goes to
+        invoice.unknown_fields instead, as for API answers.
+        """
+
+    def __init__(self, *, event_id: _builtins.str=..., update_type: _builtins.str=..., update_id: _builtins.int=..., invoice: _types_pb2.Invoice | None=..., raw_body: _builtins.bytes=..., signature: _builtins.str=..., received_at: _timestamp_pb2.Timestamp | None=..., request_date: _timestamp_pb2.Timestamp | None=..., synthetic: _builtins.bool=..., delivery_attempt: _builtins.int=..., untyped_fields: _abc.Iterable[_builtins.str] | None=...) -> None:
         ...
     _HasFieldArgType: _TypeAlias = _typing.Literal['invoice', b'invoice', 'received_at', b'received_at', 'request_date', b'request_date']
 
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool:
         ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal['delivery_attempt', b'delivery_attempt', 'event_id', b'event_id', 'invoice', b'invoice', 'raw_body', b'raw_body', 'received_at', b'received_at', 'request_date', b'request_date', 'signature', b'signature', 'synthetic', b'synthetic', 'update_id', b'update_id', 'update_type', b'update_type']
+    _ClearFieldArgType: _TypeAlias = _typing.Literal['delivery_attempt', b'delivery_attempt', 'event_id', b'event_id', 'invoice', b'invoice', 'raw_body', b'raw_body', 'received_at', b'received_at', 'request_date', b'request_date', 'signature', b'signature', 'synthetic', b'synthetic', 'untyped_fields', b'untyped_fields', 'update_id', b'update_id', 'update_type', b'update_type']
 
     def ClearField(self, field_name: _ClearFieldArgType) -> None:
         ...

@@ -15,6 +15,7 @@ export interface WebhookEvent {
   'request_date'?: (_google_protobuf_Timestamp | null);
   'synthetic'?: (boolean);
   'delivery_attempt'?: (number);
+  'untyped_fields'?: (string)[];
 }
 
 export interface WebhookEvent__Output {
@@ -28,4 +29,5 @@ export interface WebhookEvent__Output {
   'request_date': (_google_protobuf_Timestamp__Output | null);
   'synthetic': (boolean);
   'delivery_attempt': (number);
+  'untyped_fields': (string)[];
 }
