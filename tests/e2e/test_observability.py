@@ -274,7 +274,7 @@ async def test_the_upstream_request_carries_the_trace_context(spans: SpanRecorde
 
     async def get_me(request: web.Request) -> web.Response:
         headers.append(dict(request.headers))
-        return web.json_response(fixture("getMe-response.testnet.escwxyz.json"), dumps=_dumps)
+        return web.json_response(fixture("getMe-response.json"), dumps=_dumps)
 
     app = web.Application()
     app.router.add_post("/api/getMe", get_me)

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from sidecar.emulator import EmulatorConfig, RunningEmulator, start_emulator
-from tests.helpers import FIXTURES
+from tests.helpers import fixture_path
 
 TOKEN = "1234:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"  # the signature test vector's token
 OTHER_TOKEN = "5678:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
@@ -24,7 +24,8 @@ Json = Any  # decoded JSON; tests index into it freely
 
 
 def fixture(name: str) -> Json:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+    """Plain JSON (numbers as floats) of a payload: see tests.helpers.fixture_path."""
+    return json.loads(fixture_path(name).read_text(encoding="utf-8"))
 
 
 class FakeClock:

@@ -139,7 +139,7 @@ async def test_disabled_method_is_403(api: Api) -> None:
 async def test_missing_token_is_401(api: Api) -> None:
     async with api.session.get(f"{api.emu.api_url}/getMe") as response:
         assert response.status == 401
-        assert await response.json() == fixture("error-401-UNAUTHORIZED.json")
+        assert await response.json() == fixture("error-401.json")
 
 
 @pytest.mark.parametrize("token", [TOKEN + "abc", "1234", "x:" + "A" * 35, TOKEN[:-1], " "])

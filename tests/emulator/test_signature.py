@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sidecar.signature import HEADER, secret_key, sign, verify
-from tests.helpers import FIXTURES
+from tests.helpers import fixture_path
 
 from .conftest import fixture
 
-VECTOR = fixture("webhook-signature-test-vector.synthetic.json")
-BODY = (FIXTURES / VECTOR["raw_body_file"]).read_bytes()
+VECTOR = fixture("webhook-signature-vector.json")
+BODY = fixture_path(VECTOR["raw_body_file"]).read_bytes()
 TOKEN = VECTOR["token"]
 EXPECTED = VECTOR["expected_signature_hex"]
 
@@ -42,7 +42,7 @@ def test_the_three_common_mistakes_do_not_verify(wrong: str) -> None:
     assert not verify(BODY, wrong, [TOKEN])
 
 
-@pytest.mark.parametrize("garbage", [None, "", "zz", "1b244e48", EXPECTED + "00", "g" * 64])
+@pytest.mark.parametrize("garbage", [None, "", "zz", EXPECTED[:8], EXPECTED + "00", "g" * 64])
 def test_missing_or_malformed_signatures_do_not_verify(garbage: str | None) -> None:
     assert not verify(BODY, garbage, [TOKEN])
 

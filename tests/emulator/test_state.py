@@ -77,9 +77,17 @@ def test_expiry_is_lazy_against_the_clock(clock: FakeClock) -> None:
         ledger.pay_invoice(app, invoice.invoice_id, PaymentRequest())
 
 
-def test_paying_reproduces_the_real_testnet_capture(clock: FakeClock) -> None:
-    """10 USDT at 1.00159961 USD: fee 0.3 (3%), fee_in_usd 0.30047988 (truncated)."""
-    real = fixture("webhook-update-invoice-paid.crypto.real-testnet.json")["payload"]
+@pytest.mark.parametrize(
+    "name",
+    [
+        "webhook-invoice-paid.crypto.json",
+        "shared:webhook-update-invoice-paid.crypto.real-testnet.json",
+    ],
+)
+def test_paying_reproduces_the_real_testnet_capture(clock: FakeClock, name: str) -> None:
+    """The real capture: 10 USDT at 1.00159961 USD, fee 0.3 (3%), fee_in_usd 0.30047988
+    (truncated); the synthetic one: 25 USDT at 1.00037112, fee 0.75, fee_in_usd 0.75027834."""
+    real = fixture(name)["payload"]
     ledger, app = make(clock)
     ledger.rates.upsert(ExchangeRate("USDT", "USD", D(real["paid_usd_rate"])))
     invoice = ledger.create_invoice(app, crypto(real["amount"], real["asset"]))
@@ -88,17 +96,29 @@ def test_paying_reproduces_the_real_testnet_capture(clock: FakeClock) -> None:
     for key in ("paid_amount", "fee_amount", "fee", "fee_in_usd", "paid_usd_rate", "usd_rate"):
         assert out[key] == real[key], key
     assert set(real) - {"paid_fiat_rate"} <= set(out)
-    assert dict(ledger.balances(app))["USDT"].available == D(1000) + D("9.7")
+    net = D(real["amount"]) - D(real["fee_amount"])
+    assert dict(ledger.balances(app))["USDT"].available == D(1000) + net
 
 
-def test_fee_in_usd_matches_the_mainnet_captures(clock: FakeClock) -> None:
+@pytest.mark.parametrize(
+    "name",
+    [
+        "webhook-invoice-paid.crypto-mainnet.json",
+        "webhook-invoice-paid.fiat.json",
+        "shared:webhook-update-invoice-paid.crypto.real-mainnet.json",
+        "shared:webhook-update-invoice-paid.fiat.real-mainnet.json",
+    ],
+)
+def test_fee_in_usd_matches_the_mainnet_captures(clock: FakeClock, name: str) -> None:
     ledger, app = make(clock)
-    for name in ("crypto", "fiat"):
-        real = fixture(f"webhook-update-invoice-paid.{name}.real-mainnet.json")["payload"]
-        ledger.rates.upsert(ExchangeRate("USDT", "USD", D(real["paid_usd_rate"])))
-        invoice = ledger.create_invoice(app, crypto(real["paid_amount"]))
-        ledger.pay_invoice(app, invoice.invoice_id, PaymentRequest())
-        assert invoice_json(invoice, ledger.links)["fee_in_usd"] == real["fee_in_usd"]
+    real = fixture(name)["payload"]
+    asset = real["paid_asset"]
+    ledger.rates.upsert(ExchangeRate(asset, "USD", D(real["paid_usd_rate"])))
+    invoice = ledger.create_invoice(app, crypto(real["paid_amount"], asset))
+    ledger.pay_invoice(app, invoice.invoice_id, PaymentRequest())
+    out = invoice_json(invoice, ledger.links)
+    for key in ("fee_amount", "fee", "fee_in_usd"):
+        assert out[key] == real[key], key
 
 
 def test_fiat_invoice_converts_with_the_rate_table(clock: FakeClock) -> None:

@@ -28,15 +28,15 @@ from sidecar.webhooks.events import (
     next_id,
 )
 from sidecar.webhooks.groups import claim_interval
-from tests.helpers import FIXTURES
+from tests.helpers import fixture_path
 
 RECORD = EventRecord(
     update_type="invoice_paid",
-    update_id=61148358,
-    invoice_id=32245580,
+    update_id=70399871,
+    invoice_id=51870044,
     asset="USDT",
     received_at_ms=1_755_941_791_900,
-    body=(FIXTURES / "webhook-update-invoice-paid.crypto.real-mainnet.json").read_bytes(),
+    body=fixture_path("webhook-invoice-paid.crypto-mainnet.json").read_bytes(),
     signature="0f" * 32,
 )
 
@@ -173,11 +173,11 @@ def test_request_interpretation() -> None:
 def test_conversion_to_the_api_event() -> None:
     message = to_proto(Event(EventId(1755941791900, 0), RECORD), attempt=2)
     assert message.event_id == "1755941791900-0" and message.delivery_attempt == 2
-    assert message.update_id == 61148358 and message.raw_body == RECORD.body
-    assert message.invoice.invoice_id == 32245580
+    assert message.update_id == 70399871 and message.raw_body == RECORD.body
+    assert message.invoice.invoice_id == 51870044
     assert message.invoice.status == types.INVOICE_STATUS_PAID
-    assert message.invoice.description == "Оплата за тестовый товар #123"
-    assert message.request_date.ToJsonString() == "2025-08-23T09:36:31.714Z"
+    assert message.invoice.description == "Заказ №5512"
+    assert message.request_date.ToJsonString() == "2026-01-14T18:41:33.745Z"
     assert message.received_at.ToMilliseconds() == RECORD.received_at_ms
     odd = EventRecord("other", None, None, "", 1, b"not json", "")
     assert not to_proto(Event(ZERO, odd)).HasField("invoice")

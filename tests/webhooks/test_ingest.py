@@ -16,7 +16,7 @@ from sidecar.signature import sign
 from sidecar.webhooks.events import ZERO
 from sidecar.webhooks.settings import WebhookSettings
 from tests.conftest import RunningSidecar, start_sidecar
-from tests.helpers import FIXTURES, new_token
+from tests.helpers import fixture_path, new_token
 from tests.webhooks.conftest import (
     WebhookStub,
     ingest_url,
@@ -28,8 +28,8 @@ from tests.webhooks.conftest import (
 )
 
 UTF8_JSON = "application/json;charset=utf-8"
-VECTOR = json.loads((FIXTURES / "webhook-signature-test-vector.synthetic.json").read_text())
-VECTOR_BODY = (FIXTURES / VECTOR["raw_body_file"]).read_bytes()
+VECTOR = json.loads(fixture_path("webhook-signature-vector.json").read_text())
+VECTOR_BODY = fixture_path(VECTOR["raw_body_file"]).read_bytes()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from sidecar.webhooks.verify import (
     evaluate,
     parse_update,
 )
-from tests.helpers import FIXTURES
+from tests.helpers import fixture_path
 
 TOKEN = "1234:" + "A" * 35
 NOW = datetime(2025, 8, 23, 9, 36, 32, tzinfo=UTC)
@@ -116,12 +116,17 @@ def test_utf8_beyond_ascii_is_accepted() -> None:
     assert isinstance(update, Update) and update.payload["description"] == "Оплата ₽ 🙂"
 
 
-def test_real_update_parses() -> None:
-    raw = (FIXTURES / "webhook-update-invoice-paid.fiat.real-mainnet.json").read_bytes()
+@pytest.mark.parametrize(
+    "name",
+    ["webhook-invoice-paid.fiat.json", "shared:webhook-update-invoice-paid.fiat.real-mainnet.json"],
+)
+def test_real_update_parses(name: str) -> None:
+    raw = fixture_path(name).read_bytes()
+    payload = json.loads(raw)["payload"]
     update = parse_update(raw)
     assert isinstance(update, Update)
-    assert update.update_type == "invoice_paid" and update.invoice_id == 32249668
-    assert update.asset == "USDT"  # a fiat invoice: the paid asset
+    assert update.update_type == "invoice_paid" and update.invoice_id == payload["invoice_id"]
+    assert update.asset == payload["paid_asset"] != payload["fiat"]  # a fiat invoice: paid asset
     assert update.request_date.tzinfo is not None
 
 
