@@ -27,7 +27,7 @@ def fixture_path(name: str) -> Path:
     """`name` in tests/fixtures, or with the `shared:` prefix in ../shared/fixtures (skipped
     when that folder is absent; a failure under CI=true)."""
     if name.startswith(CAPTURED):
-        require_path(CAPTURES, "place the shared/ folder with the real captures beside the clone")
+        require_path(CAPTURES, "put a copy of shared/ (the real captures) beside the clone")
         return CAPTURES / name.removeprefix(CAPTURED)
     return FIXTURES / name
 

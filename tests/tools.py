@@ -22,10 +22,11 @@ def on_ci() -> bool:
 
 def unavailable(what: str, install_hint: str) -> NoReturn:
     """Skips the current test (fails it under CI=true) because `what` is missing."""
-    reason = f"{what} is not available; install it with: {install_hint}"
+    reason = f"{what} is missing; to run this test: {install_hint}"
     if on_ci():
         pytest.fail(f"{reason} (CI=true: .ci/run installs it, so nothing may be skipped)")
-    pytest.skip(reason)
+    # Reported at the test, not here, so `-rs` lists which tests did not run.
+    raise pytest.skip.Exception(reason, _use_item_location=True)
 
 
 def require_tool(name: str, install_hint: str) -> str:

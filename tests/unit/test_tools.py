@@ -16,8 +16,8 @@ def test_a_missing_tool_skips_naming_it_and_how_to_install_it(
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception) as skipped:
         require_tool("no-such-tool-here", "apt-get install no-such-tool-here")
-    assert "no-such-tool-here is not available" in str(skipped.value)
-    assert "install it with: apt-get install no-such-tool-here" in str(skipped.value)
+    assert "no-such-tool-here is missing" in str(skipped.value)
+    assert "to run this test: apt-get install no-such-tool-here" in str(skipped.value)
 
 
 @pytest.mark.parametrize("value", ["true", "1", "TRUE"])
@@ -25,7 +25,7 @@ def test_on_ci_a_missing_tool_fails_instead(monkeypatch: pytest.MonkeyPatch, val
     monkeypatch.setenv("CI", value)
     with pytest.raises(pytest.fail.Exception) as failed:
         require_tool("no-such-tool-here", "apt-get install no-such-tool-here")
-    assert "no-such-tool-here is not available" in str(failed.value)
+    assert "no-such-tool-here is missing" in str(failed.value)
     with pytest.raises(pytest.fail.Exception):
         require_path(Path("/no/such/path"), "apt-get install something")
 
@@ -38,5 +38,5 @@ def test_a_present_tool_is_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 
 def test_missing_paths_skip_off_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CI", "false")
-    with pytest.raises(pytest.skip.Exception, match=r"/no/such/path is not available"):
+    with pytest.raises(pytest.skip.Exception, match=r"/no/such/path is missing"):
         require_path(Path("/no/such/path"), "apt-get install something")
