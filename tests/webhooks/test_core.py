@@ -192,7 +192,7 @@ def test_ids_beyond_int64_are_delivered_untyped() -> None:
     message = to_proto(Event(EventId(5, 0), record), attempt=3)
     assert list(message.untyped_fields) == ["update_id", "payload.invoice_id"]
     assert message.update_id == 0 and message.invoice.invoice_id == 0
-    assert message.invoice.description == "Оплата за тестовый товар #123"
+    assert message.invoice.description == "Заказ №5512"
     assert message.delivery_attempt == 3 and message.raw_body == raw
     assert to_proto(Event(EventId(5, 0), record)).delivery_attempt == 0  # the cache is intact
 
