@@ -27,6 +27,10 @@ Redis = redis.Redis | RedisCluster
 # Fail fast: a request must never wait long on Redis; callers fall back or refuse instead.
 SOCKET_TIMEOUT = 0.5
 CONNECT_TIMEOUT = 0.5
+# Connections per client. Beyond them a command waits up to POOL_TIMEOUT for one to free up:
+# a plain pool would fail it at once, turning a burst into errors while Redis is idle.
+MAX_CONNECTIONS = 100
+POOL_TIMEOUT = 0.5
 
 
 def _hosts(netloc: str, default_port: int) -> list[tuple[str, int]]:
@@ -81,7 +85,13 @@ def _connect(url: Secret, **options: Any) -> Redis:
         nodes = [ClusterNode(h, p) for h, p in _hosts(parts.netloc, 6379)]
         return RedisCluster(startup_nodes=nodes, password=parts.password, **common)
     if parts.scheme in ("redis", "rediss", "unix"):
-        return redis.Redis.from_url(raw, **common)
+        pool = redis.BlockingConnectionPool.from_url(
+            raw,
+            max_connections=common.pop("max_connections", MAX_CONNECTIONS),
+            timeout=POOL_TIMEOUT,
+            **common,
+        )
+        return redis.Redis.from_pool(pool)  # closing the client closes its pool
     raise ValueError(
         "the Redis URL must start with redis://, rediss://, redis+sentinel:// or redis+cluster://"
     )

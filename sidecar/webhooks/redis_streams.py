@@ -16,6 +16,7 @@ exact: Redis' own `max-deleted-entry-id` only tracks XDEL, not trimming. Blockin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Sequence
 from typing import Any
@@ -45,6 +46,15 @@ RELEASED_IDLE_MS = 7 * 24 * 3600 * 1000
 MAX_TRIM = 1000
 # An answer to ingest must come fast: retry a dropped connection once, briefly.
 _FAST_RETRY = Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), retries=1)
+# Appends in flight at once on this replica. A burst beyond it waits its turn here instead of
+# asking the connection pool for more connections than it has (which fails at once: a 503
+# although Redis is fine). Redis runs scripts one at a time anyway, so more would not be faster.
+APPEND_SLOTS = 32
+# The longest an append waits for a slot: past it the sidecar is saturated (or Redis so slow
+# that the slots do not free up), and a 503 makes Crypto Pay deliver again later.
+APPEND_QUEUE_SECONDS = 5.0
+# The pool holds the append slots and room for the other commands (reads, groups, sweeps).
+POOL_CONNECTIONS = APPEND_SLOTS + 32
 
 APPEND = """
 local seen = redis.call('GET', KEYS[3])
@@ -110,7 +120,8 @@ class RedisEventLog:
     def __init__(self, url: Secret, namespace: str, retention: int, block_seconds: float = 2.0):
         if retention < 1:
             raise ValueError("retention must be at least 1 event")
-        self._client: Redis = connect(url, retry=_FAST_RETRY)
+        self._client: Redis = connect(url, retry=_FAST_RETRY, max_connections=POOL_CONNECTIONS)
+        self._append_slots = asyncio.Semaphore(APPEND_SLOTS)
         # Blocking reads wait up to block_seconds; the socket must outlive them.
         self._blocking: Redis = connect(url, traced=False, socket_timeout=block_seconds + 5.0)
         self._block_seconds = block_seconds
@@ -133,9 +144,18 @@ class RedisEventLog:
             args.extend((name, value))
         keys = [self.stream, self._horizon_key, self._seen_prefix + dedupe_key]
         try:
+            async with asyncio.timeout(APPEND_QUEUE_SECONDS):
+                await self._append_slots.acquire()
+        except TimeoutError:
+            raise LogUnavailable(
+                f"no append slot free within {APPEND_QUEUE_SECONDS:g} s (saturated)"
+            ) from None
+        try:
             added, event_id = await self._append(keys=keys, args=args)
         except RedisError as exc:
             raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+        finally:
+            self._append_slots.release()
         return Appended(_id(event_id), duplicate=not added)
 
     async def read_after(self, after: EventId, limit: int) -> list[Event]:

@@ -1,0 +1,84 @@
+"""A burst of genuine updates, all at once, each on its own connection (a sender catching up
+after an outage), against a sidecar process on a real Redis: every one is stored (200), and
+each is published exactly once. Correctness only; bench/webhook_ingest.py --burst measures."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+
+import aiohttp
+import grpc
+import redis.asyncio as redis
+
+from sidecar.signature import sign
+from tests.conftest import RedisServer
+from tests.e2e.test_process import spawn, wait_serving
+from tests.helpers import free_port
+from tests.webhooks.conftest import WebhookStub, post, subscribe, update_body
+
+BURST = 500
+
+
+async def test_a_burst_of_500_genuine_updates_is_stored_and_published_once(
+    redis_server: RedisServer, token: str
+) -> None:
+    grpc_port, http_port = free_port(), free_port()
+    proc = spawn(
+        "serve",
+        "--grpc-listen",
+        f"127.0.0.1:{grpc_port}",
+        "--http-listen",
+        f"127.0.0.1:{http_port}",
+        "--upstream",
+        "http://127.0.0.1:9",  # never called
+        "--redis-url",
+        redis_server.url,
+        "--log-level",
+        "error",  # nothing to read from the pipe
+        env={"CRYPTOPAY_API_TOKEN": token},
+    )
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
+    try:
+        wait_serving(grpc_port, proc, timeout=60)
+        events = subscribe(WebhookStub(channel))
+        await events.none_within(0.3)
+        url = f"http://127.0.0.1:{http_port}/webhooks/cryptopay"
+        bodies = [update_body(700_000 + n) for n in range(BURST)]
+        go = asyncio.Event()
+        # No connection reuse and no client-side limit: BURST connections at once.
+        connector = aiohttp.TCPConnector(limit=0, force_close=True)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def one(body: bytes) -> int:
+                await go.wait()
+                status, _answer = await post(session, url, body, sign(token, body))
+                return status
+
+            tasks = [asyncio.create_task(one(body)) for body in bodies]
+            await asyncio.sleep(0.1)
+            go.set()
+            statuses = await asyncio.gather(*tasks)
+        assert {status: statuses.count(status) for status in set(statuses)} == {200: BURST}
+
+        received = await events.take(BURST, within=60)
+        ids = sorted(e.invoice.invoice_id for e in received)
+        assert ids == list(range(700_000, 700_000 + BURST))
+        assert len({e.event_id for e in received}) == BURST
+        await events.none_within(0.5)
+        events.cancel()
+        client = redis.Redis.from_url(redis_server.url)
+        try:
+            streams = [key async for key in client.scan_iter(match="*:events")]
+            assert len(streams) == 1 and await client.xlen(streams[0]) == BURST
+        finally:
+            await client.aclose()
+    finally:
+        await channel.close(None)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate(timeout=5)
