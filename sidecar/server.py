@@ -14,7 +14,7 @@ import asyncio
 import gc
 import logging
 import signal
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -114,6 +114,10 @@ class Sidecar:
         self.health.add_publisher(
             health_model.grpc_publisher(self._health, (SERVICE_NAME, WEBHOOK_SERVICE_NAME))
         )
+        if s.demo:
+            # First, so the upstream is the port the emulator really got (the flag may say 0).
+            await self._start_emulator()
+            s = self.settings
         self._start_policy()
         self.webhooks = Webhooks.create(s.webhooks, s.token, s.redis_url)
         self.webhooks.start()
@@ -186,8 +190,8 @@ class Sidecar:
             http_host, http_port = split_host_port(s.http_listen)
             self._http = await http_server.start(app, http_host, http_port)
             self.http_port = _bound_port(self._http) or http_port
-        if s.demo:
-            await self._start_emulator()
+        if self._emulator is not None:
+            self._deliver_demo_webhooks()
 
         if self._watcher is not None:
             self._watcher.start()
@@ -301,11 +305,16 @@ class Sidecar:
         from sidecar.emulator.runner import start_emulator
 
         host, port = split_host_port(self.settings.demo_emulator_listen)
-        # The emulator delivers its signed webhooks to our own ingest, so the whole flow runs.
+        self._emulator = await start_emulator(EmulatorConfig(), host=host, port=port)
+        self.settings = replace(self.settings, upstream_url=self._emulator.base_url)
+
+    def _deliver_demo_webhooks(self) -> None:
+        """The emulator delivers its signed webhooks to our own ingest, so the whole flow runs
+        (its URL is known once the HTTP listener is bound)."""
+        assert self._emulator is not None
+        context = self._emulator.context
         webhook_url = self.webhook_url()
-        self._emulator = await start_emulator(
-            EmulatorConfig(webhook_url=webhook_url), host=host, port=port
-        )
+        context.config = replace(context.config, webhook_url=webhook_url)
         log.info(
             "demo mode: embedded Crypto Pay emulator",
             extra={"emulator_url": self._emulator.base_url, "webhook_url": webhook_url},

@@ -3,6 +3,11 @@ sidecar's own ingest, and a gRPC subscriber sees the payment."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import aiohttp
 import grpc
 
@@ -53,3 +58,50 @@ async def test_demo_mode_streams_the_emulators_webhooks(
     finally:
         proc.kill()
         proc.communicate(timeout=10)
+
+
+async def test_demo_emulator_on_port_0_is_the_upstream(
+    http_session: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    """`--demo-emulator-listen 127.0.0.1:0`: the upstream is the port the emulator got."""
+    grpc_port, http_port = free_port(), free_port()
+    log = tmp_path / "sidecar.log"
+    proc = _spawn_logged(
+        log,
+        *("serve", "--demo", "--grpc-listen", f"127.0.0.1:{grpc_port}"),
+        *("--http-listen", f"127.0.0.1:{http_port}", "--demo-emulator-listen", "127.0.0.1:0"),
+    )
+    try:
+        wait_serving(grpc_port, proc, timeout=60)
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
+        (demo,) = [line for line in lines if line["msg"].startswith("demo mode")]
+        (serving,) = [line for line in lines if line["msg"] == "cryptopay-sidecar serving"]
+        emulator_url = demo["emulator_url"]
+        assert not emulator_url.endswith(":0") and serving["upstream"] == emulator_url
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+            events = subscribe(WebhookStub(channel))
+            api = pb_grpc.CryptoPayServiceStub(channel)
+            created = await api.CreateInvoice(pb.CreateInvoiceRequest(asset="TON", amount="2"))
+            invoice_id = created.invoice.invoice_id
+            async with http_session.post(
+                f"{emulator_url}/_emulator/invoices/{invoice_id}/pay",
+                headers={"Crypto-Pay-API-Token": DEMO_TOKEN},
+            ) as response:
+                assert response.status == 200
+            [event] = await events.take(1)
+            events.cancel()
+        assert event.invoice.invoice_id == invoice_id
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def _spawn_logged(log: Path, *args: str) -> subprocess.Popen[str]:
+    """The sidecar with its log in a file (a pipe nobody reads could fill up)."""
+    with log.open("w") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "sidecar", *args],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
