@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sidecar.http_limits import HttpLimits
 from sidecar.secrets import Secret
 from sidecar.webhooks.settings import DEFAULT_PATH, WebhookSettings
 
@@ -53,6 +54,7 @@ class Settings:
     redis_probe_interval: float = 1.0
     cache: CacheConfig | None = None  # used when the policy has no `cache` section; None: defaults
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    http: HttpLimits = field(default_factory=HttpLimits)
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -145,6 +147,63 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="upper bound of one upstream attempt, in seconds (default %(default)s)",
     )
     add_webhook_arguments(parser)
+    add_http_arguments(parser)
+
+
+def add_http_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("HTTP side: slow and excess clients (docs/webhooks.md)")
+    defaults = HttpLimits()
+    group.add_argument(
+        "--http-header-timeout",
+        type=float,
+        default=_number("HTTP_HEADER_TIMEOUT", defaults.header_timeout),
+        metavar="SECONDS",
+        help="close a connection whose request head is not complete this long after its first "
+        "byte (default %(default)s; env CRYPTOPAY_SIDECAR_HTTP_HEADER_TIMEOUT)",
+    )
+    group.add_argument(
+        "--http-body-timeout",
+        type=float,
+        default=_number("HTTP_BODY_TIMEOUT", defaults.body_timeout),
+        metavar="SECONDS",
+        help="answer 408 to a webhook whose body takes longer to arrive (default %(default)s; "
+        "env CRYPTOPAY_SIDECAR_HTTP_BODY_TIMEOUT)",
+    )
+    group.add_argument(
+        "--http-idle-timeout",
+        type=float,
+        default=_number("HTTP_IDLE_TIMEOUT", defaults.idle_timeout),
+        metavar="SECONDS",
+        help="close a kept-alive connection idle this long (default %(default)s; "
+        "env CRYPTOPAY_SIDECAR_HTTP_IDLE_TIMEOUT)",
+    )
+    group.add_argument(
+        "--http-max-connections",
+        type=int,
+        default=int(_number("HTTP_MAX_CONNECTIONS", defaults.max_connections)),
+        metavar="N",
+        help="open HTTP connections at most (default %(default)s; "
+        "env CRYPTOPAY_SIDECAR_HTTP_MAX_CONNECTIONS)",
+    )
+
+
+def http_limits_from_args(args: argparse.Namespace) -> HttpLimits:
+    limits = HttpLimits(
+        header_timeout=args.http_header_timeout,
+        body_timeout=args.http_body_timeout,
+        idle_timeout=args.http_idle_timeout,
+        max_connections=args.http_max_connections,
+    )
+    checks = {
+        "--http-header-timeout": limits.header_timeout > 0,
+        "--http-body-timeout": limits.body_timeout > 0,
+        "--http-idle-timeout": limits.idle_timeout > 0,
+        "--http-max-connections": limits.max_connections >= 1,
+    }
+    bad = [flag for flag, ok in checks.items() if not ok]
+    if bad:
+        raise ConfigError(f"{', '.join(bad)}: out of range (see --help)")
+    return limits
 
 
 def _number(name: str, default: float) -> float:
@@ -356,6 +415,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         shutdown_delay=args.shutdown_delay,
         request_timeout=args.request_timeout,
         webhooks=webhook_settings_from_args(args, args.demo),
+        http=http_limits_from_args(args),
     )
 
 

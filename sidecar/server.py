@@ -186,9 +186,10 @@ class Sidecar:
             app.router.add_get("/policy", self._policy_status)
             metrics.add_routes(app)
             cache_admin.add_routes(app, self._cache)
-            http_server.add_routes(app, [web.post(s.webhooks.path, ingest.handler(self.webhooks))])
+            ingest_handler = ingest.handler(self.webhooks, body_timeout=s.http.body_timeout)
+            http_server.add_routes(app, [web.post(s.webhooks.path, ingest_handler)])
             http_host, http_port = split_host_port(s.http_listen)
-            self._http = await http_server.start(app, http_host, http_port)
+            self._http = await http_server.start(app, http_host, http_port, s.http)
             self.http_port = _bound_port(self._http) or http_port
         if self._emulator is not None:
             self._deliver_demo_webhooks()

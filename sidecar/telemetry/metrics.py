@@ -203,6 +203,15 @@ SUBSCRIBERS = Gauge(
     registry=REGISTRY,
 )
 
+HTTP_CONNECTIONS_CLOSED = Counter(
+    f"{PREFIX}_http_connections_closed",
+    "HTTP connections closed by the sidecar's limits, by reason: header_timeout (no complete "
+    "request head in time), limit (at the connection cap, nothing idle to close), "
+    "evicted_idle (an idle kept-alive connection closed to make room).",
+    ["reason"],
+    registry=REGISTRY,
+)
+
 # --- health ---------------------------------------------------------------------------------------
 DEPENDENCY_UP = Gauge(
     f"{PREFIX}_dependency_up",
@@ -332,6 +341,10 @@ def webhook_delivered(update_type: str) -> None:
 
 def webhook_untyped(update_type: str) -> None:
     WEBHOOKS_UNTYPED.labels(update_type).inc()
+
+
+def http_connection_closed(reason: str) -> None:
+    HTTP_CONNECTIONS_CLOSED.labels(reason).inc()
 
 
 def webhook_subscribers(count: int) -> None:

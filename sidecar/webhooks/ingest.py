@@ -6,6 +6,7 @@ nothing; 503 means the log could not be written and Crypto Pay should deliver ag
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -65,7 +66,7 @@ async def read_limited(request: web.Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def handler(hub: Webhooks, clock: Clock = _now) -> Handler:
+def handler(hub: Webhooks, clock: Clock = _now, body_timeout: float = 10.0) -> Handler:
     settings = hub.settings
     window = Freshness(
         timedelta(seconds=settings.freshness), timedelta(seconds=settings.clock_skew)
@@ -73,7 +74,17 @@ def handler(hub: Webhooks, clock: Clock = _now) -> Handler:
     ttl_ms = int(settings.dedupe_seconds * 1000)
 
     async def ingest(request: web.Request) -> web.StreamResponse:
-        body = await read_limited(request, settings.body_limit)
+        try:
+            # A sender that trickles its body must not hold the connection (slowloris).
+            async with asyncio.timeout(body_timeout):
+                body = await read_limited(request, settings.body_limit)
+        except TimeoutError:
+            log.info("webhook refused", extra={"reason": Reason.BODY_TIMEOUT.name})
+            response = _refuse(
+                Refused(Reason.BODY_TIMEOUT, f"the body did not arrive within {body_timeout:g} s")
+            )
+            response.force_close()
+            return response
         if body is None:
             log.info("webhook refused", extra={"reason": Reason.BODY_TOO_LARGE.name})
             return _refuse(

@@ -24,6 +24,7 @@ class Reason(enum.Enum):
     """Why a request is refused; the name is the `error` of the answer."""
 
     BODY_TOO_LARGE = "BODY_TOO_LARGE"
+    BODY_TIMEOUT = "BODY_TIMEOUT"
     BAD_SIGNATURE = "BAD_SIGNATURE"
     BAD_CONTENT_TYPE = "BAD_CONTENT_TYPE"
     MALFORMED_UPDATE = "MALFORMED_UPDATE"
@@ -35,7 +36,7 @@ class Reason(enum.Enum):
         return _STATUS.get(self, 400)
 
 
-_STATUS = {Reason.BODY_TOO_LARGE: 413, Reason.BAD_SIGNATURE: 401}
+_STATUS = {Reason.BODY_TOO_LARGE: 413, Reason.BODY_TIMEOUT: 408, Reason.BAD_SIGNATURE: 401}
 
 
 @dataclass(frozen=True, slots=True)

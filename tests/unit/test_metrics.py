@@ -79,6 +79,12 @@ P = "cryptopay_sidecar_"
             1,
         ),
         (
+            lambda: metrics.http_connection_closed("header_timeout"),
+            "http_connections_closed_total",
+            {"reason": "header_timeout"},
+            1,
+        ),
+        (
             lambda: metrics.webhook_untyped("invoice_paid"),
             "webhooks_untyped_total",
             {"update_type": "invoice_paid"},

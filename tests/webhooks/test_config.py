@@ -8,6 +8,7 @@ import pytest
 
 from sidecar.cli import build_parser
 from sidecar.config import ConfigError, Settings, settings_from_args
+from sidecar.http_limits import HttpLimits
 from tests.helpers import new_token
 
 
@@ -77,3 +78,15 @@ def test_a_malformed_previous_token_is_not_echoed(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(ConfigError) as info:
         settings()
     assert "typo-secret-123" not in str(info.value)
+
+
+def test_http_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRYPTOPAY_API_TOKEN", new_token())
+    assert settings().http == HttpLimits(10.0, 10.0, 75.0, 1024)
+    monkeypatch.setenv("CRYPTOPAY_SIDECAR_HTTP_IDLE_TIMEOUT", "30")
+    limits = settings("--http-header-timeout", "2", "--http-body-timeout", "3").http
+    assert limits == HttpLimits(2.0, 3.0, 30.0, 1024)
+    assert settings("--http-max-connections", "10").http.max_connections == 10
+    for flag, value in [("--http-header-timeout", "0"), ("--http-max-connections", "0")]:
+        with pytest.raises(ConfigError, match=flag):
+            settings(flag, value)
