@@ -222,3 +222,9 @@ async def start(
     site = web.TCPSite(runner, host, port, reuse_address=True)
     await site.start()
     return runner
+
+
+def open_connections(runner: web.AppRunner) -> int:
+    """Connections the runner's listeners hold open now (counted by the guard)."""
+    server = runner.server
+    return len(server.connections) if isinstance(server, _Guard) else 0

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
+from sidecar import http_server
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.http_limits import HttpLimits
 from tests.conftest import RunningSidecar, Samples, sample, scrape, start_sidecar
-from tests.webhooks.conftest import ingest_url, post_signed, update_body
+from tests.webhooks.conftest import eventually, ingest_url, post_signed, update_body
 
 CLOSED = "cryptopay_sidecar_http_connections_closed_total"
 LIMITS = HttpLimits(header_timeout=0.5, body_timeout=0.5, idle_timeout=1.0, max_connections=64)
@@ -55,11 +56,22 @@ async def closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
             received += chunk
 
 
+async def no_connections(running: RunningSidecar) -> None:
+    """Waits until the sidecar has seen every connection to it close."""
+    runner = running.sidecar._http
+    assert runner is not None
+
+    async def none_open() -> bool:
+        return http_server.open_connections(runner) == 0
+
+    await eventually(none_open)
+
+
 async def scrape_once(running: RunningSidecar) -> Samples:
     """/metrics on a connection of its own, closed after the answer (it takes no slot)."""
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
         samples = await scrape(session, running.sidecar.http_port)
-    await asyncio.sleep(0.1)  # the server has seen the close
+    await no_connections(running)
     return samples
 
 
@@ -151,7 +163,7 @@ async def test_connections_beyond_the_cap_cannot_lock_out_an_update(
         assert await closed_within(extra_reader, PATIENCE) == b""
         for _reader, writer in [*kept, *silent, (extra_reader, extra_writer)]:
             writer.close()
-        await asyncio.sleep(0.2)  # the server sees them close, and has room to be scraped
+        await no_connections(running)  # room for the scrape again
         after = await scrape_once(running)
         for reason, count in (("evicted_idle", 4), ("limit", 1)):
             grown = sample(after, CLOSED, reason=reason) - sample(before, CLOSED, reason=reason)
