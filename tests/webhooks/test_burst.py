@@ -1,6 +1,7 @@
 """A burst of genuine updates, all at once, each on its own connection (a sender catching up
 after an outage), against a sidecar process on a real Redis: every one is stored (200), and
-each is published exactly once. Correctness only; bench/webhook_ingest.py --burst measures."""
+each is published exactly once; and 503 only when Redis itself does not answer. Correctness
+only; bench/webhook_ingest.py --burst measures."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import aiohttp
 import grpc
 import redis.asyncio as redis
 
+from sidecar.emulator.runner import RunningEmulator
+from sidecar.secrets import Secret
 from sidecar.signature import sign
-from tests.conftest import RedisServer
+from tests.conftest import RedisServer, start_sidecar
 from tests.e2e.test_process import spawn, wait_serving
 from tests.helpers import free_port
-from tests.webhooks.conftest import WebhookStub, post, subscribe, update_body
+from tests.webhooks.conftest import WebhookStub, ingest_url, post, subscribe, update_body
 
 BURST = 500
 
@@ -82,3 +85,34 @@ async def test_a_burst_of_500_genuine_updates_is_stored_and_published_once(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate(timeout=5)
+
+
+async def test_a_stalled_redis_gets_503_and_the_redelivery_is_stored_once(
+    emulator: RunningEmulator, token: str, redis_server: RedisServer
+) -> None:
+    """503 is for a Redis that does not answer (here: stopped with SIGSTOP, its socket still
+    open), and the sender's redelivery is stored once Redis answers again."""
+    running = await start_sidecar(emulator, token, redis_url=Secret(redis_server.url))
+    try:
+        url = ingest_url(running)
+        events = subscribe(WebhookStub(running.channel))
+        await events.none_within(0.3)
+        async with aiohttp.ClientSession() as session:
+            warm = update_body(800_000)
+            assert (await post(session, url, warm, sign(token, warm)))[0] == 200
+            body = update_body(800_001)
+            redis_server.process.send_signal(signal.SIGSTOP)
+            try:
+                status, answer = await post(session, url, body, sign(token, body))
+            finally:
+                redis_server.process.send_signal(signal.SIGCONT)
+            assert (status, answer["error"]) == (503, "EVENT_LOG_UNAVAILABLE")
+            status, answer = await post(session, url, body, sign(token, body))
+            assert status == 200
+        received = await events.take(2, within=30)
+        assert [e.invoice.invoice_id for e in received] == [800_000, 800_001]
+        await events.none_within(0.5)
+        events.cancel()
+    finally:
+        await running.channel.close(None)
+        await running.sidecar.stop()
