@@ -25,8 +25,11 @@ async def handle_api(request: web.Request) -> web.StreamResponse:
 
 
 async def handle_unknown_path(request: web.Request) -> web.StreamResponse:
-    """Any path outside /api/<method> is a 405 METHOD_NOT_FOUND on the real service."""
-    return await _handle(request, request.path)
+    """A path outside /api/<method> gets a bare HTTP 404 from the live hosts, without the JSON
+    envelope (live test data, 2026). An unknown method under /api/ is 405 METHOD_NOT_FOUND."""
+    record = request.app[CONTEXT].stats.request(request.path, well_formed_token(request))
+    record.answered(404)
+    return web.Response(status=404, text="404: Not Found")
 
 
 async def _handle(request: web.Request, method: str) -> web.StreamResponse:

@@ -14,7 +14,7 @@ def create_app(config: EmulatorConfig | None = None) -> web.Application:
     app[CONTEXT] = EmulatorContext(config or EmulatorConfig())
     app.router.add_routes(control.routes)
     app.router.add_route("*", "/api/{method}", api.handle_api)
-    # Every other path answers 405 METHOD_NOT_FOUND, as the real hosts do.
+    # Every other path answers a bare 404, as the real hosts do.
     app.router.add_route("*", "/{tail:.*}", api.handle_unknown_path)
     app.on_cleanup.append(_stop_deliveries)
     return app

@@ -31,6 +31,9 @@ class EmulatorConfig:
     disabled_methods: frozenset[str] = frozenset()
     fee_rate: Decimal = Decimal("0.03")
     transfer_min_usd: Decimal = Decimal("1")
+    # The real minimums of invoices and checks are not published; see docs/emulator.md.
+    invoice_min_usd: Decimal = Decimal("0.01")
+    check_min_usd: Decimal = Decimal("0.01")
     transfer_max_usd: Decimal = Decimal("25000")
     stats_max_interval: timedelta = timedelta(days=731)
     webhook_retry_base: float = 0.2

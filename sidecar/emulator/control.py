@@ -88,6 +88,7 @@ async def pay_invoice(request: web.Request) -> web.StreamResponse:
         comment=p.text("comment", max_length=1024),
         paid_anonymously=p.boolean("paid_anonymously", False),
         user_id=p.integer("user_id", minimum=1) or DEFAULT_PAYER_ID,
+        paid_amount=p.amount("paid_amount") if p.raw("paid_amount") is not None else None,
     )
     invoice = ctx.ledger.pay_invoice(app, _id(request, "invoice_id"), payment)
     ctx.notify_paid(app, invoice)

@@ -22,6 +22,9 @@ from .formats import format_time
 
 log = logging.getLogger(__name__)
 
+# What a real delivery carried, byte for byte (docs/emulator.md#webhooks).
+CONTENT_TYPE = "application/json;charset=utf-8"
+
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
@@ -164,7 +167,7 @@ class WebhookDeliverer:
             raise
 
     async def _post(self, url: str, body: bytes, signature: str, attempt: Attempt) -> None:
-        headers = {"Content-Type": "application/json", HEADER: signature}
+        headers = {"Content-Type": CONTENT_TYPE, HEADER: signature}
         try:
             async with self._client().post(
                 url, data=body, headers=headers, allow_redirects=False

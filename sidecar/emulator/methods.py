@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import Final, TypeVar
 
 from . import serialize
-from .catalog import PAID_BUTTON_NAMES, SWAP_TARGETS
+from .catalog import ASSET_CODES, FIAT_CODES, PAID_BUTTON_NAMES, SWAP_TARGETS
 from .errors import ApiError
 from .models import App, CheckStatus, InvoiceSpec, InvoiceStatus, TransferSpec
 from .params import Params
@@ -38,10 +38,15 @@ def create_invoice(ledger: Ledger, app: App, p: Params) -> object:
     currency_type = p.choice("currency_type", {"crypto", "fiat"}) or "crypto"
     asset = fiat = None
     accepted_assets = None
+    # The asset is checked before the paid button (live test data: UNSUPPORTED_ASSET wins).
     if currency_type == "crypto":
         asset = p.require_text("asset")
+        if asset not in ASSET_CODES:
+            raise ApiError(400, "UNSUPPORTED_ASSET")
     else:
         fiat = p.require_text("fiat")
+        if fiat not in FIAT_CODES:
+            raise ApiError(400, "FIAT_INVALID")
         accepted_assets = p.code_list("accepted_assets")
     amount = p.amount()
     paid_btn_name = p.choice("paid_btn_name", PAID_BUTTON_NAMES)
@@ -157,10 +162,13 @@ def get_stats(ledger: Ledger, app: App, p: Params) -> object:
 
 
 def _page(p: Params, items: Sequence[T]) -> Sequence[T]:
-    # The live API answers a negative offset or count with 500 APP_ERROR (C# live tests).
+    # The live API's own answers (live test data, 2026): a negative offset is a 500
+    # INTERNAL_SERVER_ERROR (older data said APP_ERROR), a negative count a 500 APP_ERROR.
     offset = p.integer("offset")
     count = p.integer("count")
-    if (offset is not None and offset < 0) or (count is not None and count < 0):
+    if offset is not None and offset < 0:
+        raise ApiError(500, "INTERNAL_SERVER_ERROR")
+    if count is not None and count < 0:
         raise ApiError(500, "APP_ERROR")
     if count is not None and not 1 <= count <= MAX_COUNT:
         raise ApiError(400, "COUNT_INVALID")

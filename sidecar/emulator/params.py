@@ -120,14 +120,15 @@ class Params:
         raise _invalid(name)
 
     def id_list(self, name: str) -> tuple[int, ...] | None:
-        """``"1,2,3"`` or a JSON array of ids."""
+        """``"1,2,3"`` or a JSON array of ids. 0 is accepted (and matches nothing), as the
+        live API answers ``invoice_ids=0,11111`` with 200."""
         items = self._list(name)
         if items is None:
             return None
         ids: list[int] = []
         for item in items:
             number = _to_int(item)
-            if number is None or number <= 0:
+            if number is None or number < 0:
                 raise _invalid(name)
             ids.append(number)
         return tuple(ids)

@@ -13,6 +13,7 @@ from typing import get_args
 from aiohttp import web
 
 from .app import create_app
+from .catalog import Network
 from .config import DuplicateSpendIdMode, EmulatorConfig
 from .context import CONTEXT, EmulatorContext
 
@@ -126,6 +127,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--webhook-url", metavar="URL", help="deliver every app's invoice_paid updates here"
     )
+    parser.add_argument(
+        "--network",
+        choices=get_args(Network),
+        default="mainnet",
+        help="mainnet (@CryptoBot) or testnet (@CryptoTestnetBot): the bot name in getMe and "
+        "the invoice and check URLs (default mainnet)",
+    )
     parser.add_argument("--seed", type=int, help="seed for hashes and probabilistic faults")
     parser.add_argument(
         "--duplicate-spend-id",
@@ -149,6 +157,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         webhook_url=args.webhook_url,
         seed=args.seed,
         duplicate_spend_id=mode,
+        network="testnet" if args.network == "testnet" else "mainnet",
     )
 
 

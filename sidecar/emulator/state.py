@@ -76,6 +76,20 @@ class PaymentRequest:
     comment: str | None = None
     paid_anonymously: bool = False
     user_id: int = DEFAULT_PAYER_ID
+    # A fiat invoice only: the crypto amount the payer was quoted (see pay_invoice).
+    paid_amount: Decimal | None = None
+
+
+def fiat_payment_amount(amount: Decimal, rate: Decimal, quoted: Decimal | None) -> Decimal:
+    """The crypto a fiat invoice takes: the payer's quote when given, else amount / rate
+    rounded up at 8 places, so the merchant never receives less than the fiat amount. The live
+    API's own quote is not derivable from paid_fiat_rate (docs/emulator.md#fiat-invoices); a
+    quote worth less than the amount at that rate is refused."""
+    if quoted is None:
+        return (amount / rate).quantize(_PLACES, ROUND_UP).normalize()
+    if quoted * rate < amount:
+        raise ApiError(400, "PAID_AMOUNT_INVALID", f"{quoted} x {rate} is less than {amount}")
+    return quoted.normalize()
 
 
 class Ledger:
@@ -154,6 +168,9 @@ class Ledger:
                 if code not in ASSET_CODES:
                     raise ApiError(400, "ACCEPTED_ASSETS_INVALID")
             spec = replace(spec, asset=None)
+        usd = self._invoice_usd(spec)
+        if usd is not None and usd < self.config.invoice_min_usd:
+            raise ApiError(400, "AMOUNT_TOO_SMALL")
         now = self.now()
         self._last_invoice_id += 1
         invoice = Invoice(
@@ -169,6 +186,19 @@ class Ledger:
         if invoice.expiration_date is not None:
             app.expiring[invoice.invoice_id] = invoice.expiration_date
         return invoice
+
+    def _invoice_usd(self, spec: InvoiceSpec) -> Decimal | None:
+        """What an invoice is worth in USD, through USDT for a fiat one; None without rates."""
+        if spec.asset is not None:
+            return self._usd(spec.asset, spec.amount)
+        assert spec.fiat is not None
+        usdt_in_fiat = self.rates.value("USDT", spec.fiat)
+        usdt = spec.amount / usdt_in_fiat if usdt_in_fiat else None
+        return self._usd("USDT", usdt) if usdt is not None else None
+
+    def _usd(self, asset: str, amount: Decimal) -> Decimal | None:
+        rate = self.rates.value(asset, "USD")
+        return amount * rate if rate else None
 
     def invoice(self, app: App, invoice_id: int, *, missing_status: int = 400) -> Invoice:
         self.sweep(app)
@@ -213,6 +243,8 @@ class Ledger:
             asset = spec.asset
             if request.paid_asset not in (None, asset):
                 raise ApiError(400, "PAID_ASSET_INVALID", "a crypto invoice is paid in its asset")
+            if request.paid_amount not in (None, spec.amount):
+                raise ApiError(400, "PAID_AMOUNT_INVALID", "a crypto invoice is paid in full")
             amount = spec.amount
         else:
             assert spec.fiat is not None
@@ -220,8 +252,7 @@ class Ledger:
             fiat_rate = self.rates.value(asset, spec.fiat)
             if not fiat_rate:
                 raise ApiError(409, "RATE_UNAVAILABLE", f"no {asset}/{spec.fiat} rate")
-            # Round up so the merchant never receives less than the fiat amount.
-            amount = (spec.amount / fiat_rate).quantize(_PLACES, ROUND_UP).normalize()
+            amount = fiat_payment_amount(spec.amount, fiat_rate, request.paid_amount)
         usd_rate = self.rates.value(asset, "USD") or Decimal(0)
         fee = (amount * self.config.fee_rate).normalize()
         payment = Payment(
@@ -281,6 +312,9 @@ class Ledger:
     ) -> Check:
         if asset not in ASSET_CODES:
             raise ApiError(400, "ASSET_INVALID")
+        usd = self._usd(asset, amount)
+        if usd is not None and usd < self.config.check_min_usd:
+            raise ApiError(400, "AMOUNT_TOO_SMALL")
         balance = self._balance(app, asset)
         self._debit(balance, amount)
         balance.onhold += amount
@@ -349,10 +383,10 @@ class Ledger:
                 return app.transfers[previous]
             raise ApiError(400, "SPEND_ID_ALREADY_USED")
         if spec.asset not in ASSET_CODES:
-            raise ApiError(400, "ASSET_INVALID")
-        usd_rate = self.rates.value(spec.asset, "USD")
-        if usd_rate:
-            usd = spec.amount * usd_rate
+            # The live API names the amount, not the asset (it cannot value an unknown asset).
+            raise ApiError(400, "AMOUNT_INVALID")
+        usd = self._usd(spec.asset, spec.amount)
+        if usd is not None:
             if usd > self.config.transfer_max_usd:
                 raise ApiError(400, "AMOUNT_TOO_BIG")
             if usd < self.config.transfer_min_usd:

@@ -209,3 +209,27 @@ async def test_upstream_unreachable(emulator: RunningEmulator) -> None:
     finally:
         await channel.close(None)
         await sidecar.stop()
+
+
+# The live API's refusals the emulator reproduces (docs/emulator.md#fidelity): the sidecar passes
+# each through with its Crypto Pay name, after exactly one upstream attempt.
+LIVE_REFUSALS: list[tuple[str, Message, str]] = [
+    ("CreateInvoice", pb.CreateInvoiceRequest(asset="TON", amount="0.0001"), "AMOUNT_TOO_SMALL"),
+    ("CreateCheck", pb.CreateCheckRequest(asset="USDT", amount="0.001"), "AMOUNT_TOO_SMALL"),
+    (
+        "Transfer",
+        pb.TransferRequest(user_id=1, asset="Unknown", amount="10", spend_id="live-refusal"),
+        "AMOUNT_INVALID",
+    ),
+]
+
+
+@pytest.mark.parametrize(("rpc", "request_", "name"), LIVE_REFUSALS, ids=lambda x: str(x)[:20])
+async def test_live_refusals_pass_through_with_their_name(
+    stub: Stub, control: EmulatorControl, token: str, rpc: str, request_: Message, name: str
+) -> None:
+    error = await expect(getattr(stub, rpc)(request_), grpc.StatusCode.INVALID_ARGUMENT, name)
+    info = rich_details(error)["ErrorInfo"]
+    assert info.domain == "pay.crypt.bot" and info.metadata["http_status"] == "400"
+    assert name in (error.details() or "")
+    assert await control.api_requests(token) == 1

@@ -49,7 +49,7 @@ CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ("createCheck", {"asset": "TON", "amount": "1000000"}, 400, "NOT_ENOUGH_COINS"),
     ("createCheck", {**fixture("createCheck-request.json")}, 400, "PIN_TO_USER_CONFLICT"),
     ("deleteCheck", {"check_id": 999}, 400, "CHECK_NOT_FOUND"),
-    ("transfer", {**PAY, "asset": "FFF"}, 400, "ASSET_INVALID"),
+    ("transfer", {**PAY, "asset": "FFF"}, 400, "AMOUNT_INVALID"),
     ("transfer", {**PAY, "asset": "BTC", "amount": "1000"}, 400, "AMOUNT_TOO_BIG"),
     ("transfer", {**PAY, "amount": "0.01"}, 400, "AMOUNT_TOO_SMALL"),
     ("transfer", {**PAY, "amount": "1001"}, 400, "NOT_ENOUGH_COINS"),
@@ -58,13 +58,13 @@ CASES: list[tuple[str, dict[str, Any], int, str]] = [
     ("transfer", {k: v for k, v in PAY.items() if k != "spend_id"}, 400, "SPEND_ID_REQUIRED"),
     ("transfer", {**PAY, "spend_id": "s" * 65}, 400, "SPEND_ID_INVALID"),
     ("transfer", {**PAY, "comment": "c" * 1025}, 400, "COMMENT_INVALID"),
-    ("getInvoices", {"offset": -1}, 500, "APP_ERROR"),
+    ("getInvoices", {"offset": -1}, 500, "INTERNAL_SERVER_ERROR"),
     ("getInvoices", {"count": -1}, 500, "APP_ERROR"),
     ("getInvoices", {"count": 0}, 400, "COUNT_INVALID"),
     ("getInvoices", {"count": 1001}, 400, "COUNT_INVALID"),
     ("getInvoices", {"status": "gone"}, 400, "STATUS_INVALID"),
     ("getInvoices", {"invoice_ids": "1,x"}, 400, "INVOICE_IDS_INVALID"),
-    ("getChecks", {"offset": -5}, 500, "APP_ERROR"),
+    ("getChecks", {"offset": -5}, 500, "INTERNAL_SERVER_ERROR"),
     ("getTransfers", {"count": -5}, 500, "APP_ERROR"),
     (
         "getStats",
@@ -101,8 +101,8 @@ async def test_errors_through_the_query_string_too(api: Api) -> None:
     )
 
 
-@pytest.mark.parametrize("path", ["/api/getme", "/api/nope", "/getMe", "/v1/api/getMe", "/"])
-async def test_unknown_methods_and_paths_are_405(api: Api, path: str) -> None:
+@pytest.mark.parametrize("path", ["/api/getme", "/api/nope"])
+async def test_unknown_methods_are_405(api: Api, path: str) -> None:
     headers = {"Crypto-Pay-API-Token": TOKEN}
     async with api.session.get(api.emu.base_url + path, headers=headers) as response:
         assert response.status == 405
@@ -110,6 +110,15 @@ async def test_unknown_methods_and_paths_are_405(api: Api, path: str) -> None:
             "ok": False,
             "error": {"code": 405, "name": "METHOD_NOT_FOUND"},
         }
+
+
+@pytest.mark.parametrize("path", ["/abcapi/getMe", "/getMe", "/v1/api/getMe", "/", "/api/"])
+async def test_paths_outside_the_api_are_a_bare_404(api: Api, path: str) -> None:
+    headers = {"Crypto-Pay-API-Token": TOKEN}
+    async with api.session.get(api.emu.base_url + path, headers=headers) as response:
+        assert response.status == 404
+        assert response.content_type == "text/plain"
+        assert not (await response.text()).startswith("{")
 
 
 async def test_other_http_verbs_are_405(api: Api) -> None:

@@ -225,7 +225,7 @@ def test_transfer_limits_and_funds(clock: FakeClock) -> None:
         ledger.transfer(app, transfer("0.1"))
     with raises("NOT_ENOUGH_COINS"):
         ledger.transfer(app, transfer("1001"))
-    with raises("ASSET_INVALID"):
+    with raises("AMOUNT_INVALID"):
         ledger.transfer(app, transfer(asset="FFF"))
     assert not app.transfers and not app.spend_ids  # failed transfers do not burn a spend_id
 

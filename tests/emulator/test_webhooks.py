@@ -88,7 +88,7 @@ async def test_paid_invoice_is_delivered_signed(api: Api, receiver: Receiver) ->
     (body,), (headers,) = receiver.bodies, receiver.headers
     assert verify(body, headers[HEADER], [TOKEN])
     assert not verify(body, headers[HEADER], [OTHER_TOKEN])
-    assert headers["Content-Type"] == "application/json"
+    assert headers["Content-Type"] == "application/json;charset=utf-8"
     update = json.loads(body)
     assert set(update) == {"update_id", "update_type", "request_date", "payload"}
     assert update["update_type"] == "invoice_paid" and isinstance(update["update_id"], int)
