@@ -74,7 +74,7 @@ CATEGORIES: tuple[tuple[str, tuple[str, ...]], ...] = (
         ),
     ),
     ("upstream HTTP call (aiohttp)", ("HttpUpstream.call", "aiohttp/client")),
-    ("service and gateway", ("sidecar/service.py", "sidecar/gateway.py")),
+    ("service and pipeline", ("sidecar/service.py", "sidecar/pipeline.py")),
 )
 LOOP = "gRPC C-core and event loop (C code, charged to the loop)"
 
@@ -93,7 +93,7 @@ def categorize(lines: Iterable[str]) -> tuple[int, Counter[str]]:
 
 def _category(stack: str) -> str:
     """The part of the deepest frame that belongs to one: the interceptor wraps the whole
-    handler and the gateway wraps the upstream call, but time spent below them is not theirs."""
+    handler and the pipeline wraps the upstream call, but time spent below them is not theirs."""
     for frame in reversed(stack.split(";")):
         for name, needles in CATEGORIES:
             if any(needle in frame for needle in needles):

@@ -58,6 +58,7 @@ class Outcome:
     retry_after: float | None = None
     http_status: int | None = None  # None when no HTTP answer was received
     error_name: str | None = None
+    body: bytes | None = None  # the upstream's raw answer to a successful request
 
 
 def _malformed(spec: MethodSpec, status: int, what: str) -> Outcome:
@@ -103,7 +104,7 @@ def from_answer(spec: MethodSpec, answer: HttpAnswer) -> Outcome:
             response = result_to_response(spec, envelope.get("result"))
         except MappingError as exc:
             return _malformed(spec, status, f"sent a result of an unexpected shape ({exc})")
-        return Outcome(Delivery.DONE, response=response, http_status=status)
+        return Outcome(Delivery.DONE, response=response, http_status=status, body=answer.body)
     error = envelope.get("error")
     raw_name = error.get("name") if isinstance(error, Mapping) else error
     name = raw_name if isinstance(raw_name, str) and raw_name else f"HTTP_{status}"

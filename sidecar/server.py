@@ -27,7 +27,6 @@ from sidecar import cache, http_server, logs, redis_connection
 from sidecar.cache import admin as cache_admin
 from sidecar.cache.step import CacheStep
 from sidecar.config import ConfigError, Settings, split_host_port
-from sidecar.gateway import Gateway, GatewaySettings
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as webhook_pb
@@ -35,6 +34,7 @@ from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as webhook_pb_grpc
 from sidecar.idempotency.memory import MemoryIdempotencyStore
 from sidecar.idempotency.redis import RedisIdempotencyStore
 from sidecar.idempotency.step import IdempotencyStep
+from sidecar.pipeline import Attempts, Pipeline
 from sidecar.policy.lint import LintContext
 from sidecar.policy.model import permissive
 from sidecar.policy.reload import PolicyHolder, PolicyWatcher, describe, load, log_loaded
@@ -52,9 +52,9 @@ from sidecar.telemetry import health as health_model
 from sidecar.telemetry import links, metrics, tracing
 from sidecar.upstream import HttpUpstream, UpstreamSettings
 from sidecar.webhooks import ingest
+from sidecar.webhooks.created import InvoiceCreated
 from sidecar.webhooks.delivery.subscribe import WebhookService
 from sidecar.webhooks.hub import Webhooks
-from sidecar.webhooks.reconcile import InvoiceTrackingService
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Sidecar:
     settings: Settings
     grpc_port: int = 0
     http_port: int = 0
-    gateway: Gateway | None = None
+    pipeline: Pipeline | None = None
     health: health_model.Readiness = field(default_factory=health_model.Readiness)
     _server: grpc.aio.Server | None = None
     _health: Any = None  # grpc_health's aio HealthServicer (untyped)
@@ -135,41 +135,44 @@ class Sidecar:
                     health_model.watch_redis(self._redis_client(), interval=s.redis_probe_interval)
                 )
             )
-        retrier, idempotency = self._retries_and_idempotency()
+        self._limiter = build_limiter(
+            token=s.token,
+            upstream_url=s.upstream_url,
+            redis=self._redis_client() if s.redis_url else None,
+        )
+        # The upstream, wrapped once by the rate limiter: the calls' attempts, the retrier's
+        # lookups and the webhook sweep all send through it.
+        attempts = Attempts(
+            self._upstream, limiter=self._limiter, request_timeout=s.request_timeout
+        )
+        retrier, idempotency = self._retries_and_idempotency(attempts)
         self._cache = cache.build(
             s.token,
             s.upstream_url,
             config=s.cache,
             redis=self._redis_client() if s.redis_url else None,
         )
-        self._limiter = build_limiter(
-            token=s.token,
-            upstream_url=s.upstream_url,
-            redis=self._redis_client() if s.redis_url else None,
+        trace_links = self.webhooks.trace_links = self._trace_links()
+        reconciling = s.webhooks.reconcile_interval > 0
+        self.pipeline = Pipeline(
+            attempts,
+            [self._cache, idempotency, retrier],
+            identify=self._policy_step,
+            after_success=[
+                InvoiceCreated(trace_links, self.webhooks.event_log if reconciling else None)
+            ],
         )
-        self.gateway = Gateway(
-            self._upstream,
-            GatewaySettings(request_timeout=s.request_timeout),
-            policy=self._policy_step,
-            cache=self._cache,
-            idempotency=idempotency,
-            retrier=retrier,
-            trace_links=self._trace_links(),
-            limiter=self._limiter,
-        )
-        retrier.lookup = self.gateway.lookup
-        self.webhooks.trace_links = self.gateway.trace_links
+        if reconciling:
+            holder = self.policy
+            assert holder is not None
+            self.webhooks.reconcile(attempts.send, lambda: holder.current)
 
         server = grpc.aio.server(
             options=GRPC_OPTIONS,
             maximum_concurrent_rpcs=s.max_concurrent_rpcs,
             interceptors=[tracing.grpc_server_interceptor()],
         )
-        service = CryptoPayService(self.gateway)
-        if s.webhooks.reconcile_interval > 0:
-            service = InvoiceTrackingService(self.gateway, self.webhooks.event_log)
-            self.webhooks.reconcile(self._upstream)
-        pb_grpc.add_CryptoPayServiceServicer_to_server(service, server)
+        pb_grpc.add_CryptoPayServiceServicer_to_server(CryptoPayService(self.pipeline), server)
         webhook_pb_grpc.add_WebhookServiceServicer_to_server(WebhookService(self.webhooks), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
@@ -226,15 +229,18 @@ class Sidecar:
             },
         )
 
-    def _retries_and_idempotency(self) -> tuple[Retrier, IdempotencyStep]:
+    def _retries_and_idempotency(self, attempts: Attempts) -> tuple[Retrier, IdempotencyStep]:
         """Shared through Redis when it is configured, so every replica sees the same keys and
         spends one retry budget; in memory otherwise."""
         if self.settings.redis_url is None:
-            return Retrier(budget=MemoryRetryBudget()), IdempotencyStep(MemoryIdempotencyStore())
+            return (
+                Retrier(budget=MemoryRetryBudget(), lookup=attempts.lookup),
+                IdempotencyStep(MemoryIdempotencyStore()),
+            )
         client = self._redis_client()
         scope = self.settings.token.fingerprint()  # replicas of one app share one budget
         return (
-            Retrier(budget=RedisRetryBudget(client, scope)),
+            Retrier(budget=RedisRetryBudget(client, scope), lookup=attempts.lookup),
             IdempotencyStep(RedisIdempotencyStore(client)),
         )
 

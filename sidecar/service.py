@@ -1,4 +1,4 @@
-"""CryptoPayService: the gRPC face of the gateway (one thin method per RPC)."""
+"""CryptoPayService: the gRPC edge of the request path (one thin method per RPC)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import grpc
 from google.protobuf.message import Message
 
 from sidecar.errors import RpcError, refusal
-from sidecar.gateway import Call, Gateway, metadata_dict
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.methods import BY_RPC
+from sidecar.pipeline import Call, Pipeline, metadata_dict
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -22,8 +22,8 @@ Context = grpc.aio.ServicerContext[Message, Message]
 
 
 class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
 
     async def _serve(self, rpc: str, request: Message, context: Context) -> Message:
         started = time.perf_counter()
@@ -52,7 +52,7 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
 
     async def _handle(self, rpc: str, call: Call) -> Message:
         try:
-            return await self._gateway.handle(call)
+            return await self._pipeline.handle(call)
         except (RpcError, asyncio.CancelledError):
             raise
         except Exception:

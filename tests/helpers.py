@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import socket
 import string
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from sidecar import mapping
+from sidecar.policy.model import PolicySnapshot, freeze, permissive
 from tests.tools import require_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,3 +81,8 @@ async def eventually(condition: Callable[[], bool], within: float = 10.0) -> Non
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within} s")
         await asyncio.sleep(0.005)
+
+
+def snapshot(sections: Mapping[str, Any]) -> PolicySnapshot:
+    """A policy snapshot with these raw sections (rate_limits, cache, ...) and no rules."""
+    return dataclasses.replace(permissive(), sections=freeze(sections), permissive=False)

@@ -38,8 +38,9 @@ from sidecar.cache.metrics import CacheCounters, CacheMetrics
 from sidecar.cache.store import CacheStore, Entry, Lease, StoreError, cache_key
 from sidecar.config_section import SectionCache
 from sidecar.errors import RpcError, refusal
-from sidecar.gateway import Call, Fetch
 from sidecar.outcome import Delivery, Outcome
+from sidecar.pipeline import Call
+from sidecar.pipeline import Next as Fetch  # freshness has its own Next
 from sidecar.telemetry import tracing
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,13 @@ class CacheStep:
 
     # --- the step --------------------------------------------------------------------------
 
-    async def run(self, call: Call, fetch: Fetch) -> Outcome:
+    async def run(self, call: Call, next: Fetch) -> Outcome:
+        if call.spec.mutating:
+            return await next(call)  # only reads can be cached: others pass through, unspanned
+        with tracing.span("cache"):
+            return await self._run(call, next)
+
+    async def _run(self, call: Call, fetch: Fetch) -> Outcome:
         config = self.config_for(call)
         rule = config.rule(call.spec.rpc)
         if rule is None:

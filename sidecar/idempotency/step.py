@@ -11,13 +11,14 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
+from functools import partial
 
 import grpc
 from redis.exceptions import RedisError
 
 from sidecar.config_section import SectionCache
 from sidecar.errors import refusal
-from sidecar.gateway import Call, Execute
 from sidecar.idempotency import codec
 from sidecar.idempotency.fingerprint import (
     IDEMPOTENCY_KEY,
@@ -39,11 +40,14 @@ from sidecar.idempotency.transitions import (
 )
 from sidecar.methods import Effect
 from sidecar.outcome import Delivery, Outcome
+from sidecar.pipeline import Call, Next
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
 
 _STORE_ERRORS = (RedisError, OSError)
+
+Execute = Callable[[], Awaitable[Outcome]]
 # Leave a call this long past its deadline before its key counts as abandoned.
 _LEASE_GRACE = 5.0
 
@@ -60,10 +64,14 @@ class IdempotencyStep:
         self._config = SectionCache("idempotency", parse, config or IdempotencyConfig())
         self._replica = replica or f"{socket.gethostname()}:{os.getpid()}"
 
-    async def run(self, call: Call, execute: Execute) -> Outcome:
+    async def run(self, call: Call, next: Next) -> Outcome:
+        if call.spec.effect is Effect.READ:
+            return await next(call)  # reads are idempotent already: unspanned
+        with tracing.span("idempotency"):
+            return await self._run(call, partial(next, call))
+
+    async def _run(self, call: Call, execute: Execute) -> Outcome:
         spec = call.spec
-        if spec.effect is Effect.READ:
-            return await execute()
         config = self._config.get(call.policy)
         key = call.metadata.get(IDEMPOTENCY_KEY)
         if key is None:
@@ -191,7 +199,7 @@ class IdempotencyStep:
 
     async def _without_store(self, call: Call, execute: Execute, exc: BaseException) -> Outcome:
         _report(call, "unavailable")
-        if call.spec.effect is Effect.TRANSFER and call.params.get("spend_id"):
+        if call.spend_id:
             # The upstream deduplicates by spend_id: safe even without the sidecar's record.
             log.warning(
                 "idempotency store unavailable; the transfer relies on its spend_id",

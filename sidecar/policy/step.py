@@ -21,9 +21,8 @@ from typing import Protocol
 import grpc
 
 from sidecar.errors import RpcError, refusal
-from sidecar.gateway import ALLOWED, Call, Decision
-from sidecar.idempotency.fingerprint import IDEMPOTENCY_KEY, derive_spend_id
 from sidecar.outcome import Delivery, Outcome
+from sidecar.pipeline import Call, Next, prepare
 from sidecar.policy.evaluate import Facts, Finding, cap_finding, evaluate, facts
 from sidecar.policy.identity import Identified, Refusal, identify
 from sidecar.policy.model import Mode, PolicySnapshot, SpendCap
@@ -58,7 +57,23 @@ class _Held:
     owned: bool  # False: an earlier call with the same spend_id made it (a retry)
 
 
+class Decision(Protocol):
+    async def settle(self, outcome: Outcome | None) -> None:
+        """Runs once the call is over (outcome None: it ended with an error); never raises."""
+
+
+class _Allowed:
+    async def settle(self, outcome: Outcome | None) -> None:
+        return None
+
+
+ALLOWED = _Allowed()
+
+
 class PolicyStep:
+    """The first step of the request path: identifies the caller (then the preparation stage
+    runs), applies the rules and reserves spend caps, which it settles once the call is over."""
+
     def __init__(
         self,
         holder: SnapshotSource,
@@ -71,11 +86,26 @@ class PolicyStep:
         self._namespace = namespace
         self._clock = clock
 
+    async def run(self, call: Call, next: Next) -> Outcome:
+        with tracing.span("policy"):
+            decision = await self.check(call)
+        tracing.annotate({tracing.CALLER: call.caller})
+        outcome: Outcome | None = None
+        try:
+            outcome = await next(call)
+        finally:
+            await decision.settle(outcome)
+        return outcome
+
     async def check(self, call: Call) -> Decision:
+        """Identifies the caller and prepares the call (`prepare`), attaches the policy
+        snapshot (call.policy) and raises RpcError if the call is denied; the decision settles
+        what it reserved."""
         policy = self._holder.current
         call.policy = policy
         call.trailing.append((POLICY_TRAILER, policy.short_hash))
         if policy.permissive:
+            prepare(call, call.caller)
             _allowed(None)
             return ALLOWED
         audit = _Audit(call, policy)
@@ -88,7 +118,7 @@ class PolicyStep:
                 f"{who.message} (decision {decision_id})",
                 metadata=_metadata(policy, "identity", who.caller or "", decision_id),
             )
-        call.caller = who.caller
+        prepare(call, who.caller)
         request = facts(call.spec, call.request)
         if who.audit is not None:
             audit.record(_identity_finding(who.audit, Mode.AUDIT), who.audit.caller, request)
@@ -121,7 +151,7 @@ class PolicyStep:
         # A transfer's reservation is named after its spend_id: a retry of the same transfer
         # (which the upstream performs at most once) finds the first reservation instead of
         # counting the money twice.
-        spend_id = transfer_spend_id(call)
+        spend_id = call.spend_id
         owner = uuid.uuid4().hex
         prefix = f"spend_id:{spend_id}" if spend_id else owner
         now = self._clock()
@@ -172,18 +202,6 @@ class PolicyStep:
                 )
             held.append(_Held(cap, bucket, rid, owner, owned=result.status is not Status.DUPLICATE))
         return held
-
-
-def transfer_spend_id(call: Call) -> str:
-    """The spend_id a Transfer will be sent with: its own, or the one the gateway derives from
-    the idempotency key (the same function, so both name the same transfer)."""
-    if call.spec.rpc != "Transfer":
-        return ""
-    spend_id = str(getattr(call.request, "spend_id", ""))
-    key = call.metadata.get(IDEMPOTENCY_KEY)
-    if not spend_id and key:
-        spend_id = derive_spend_id(call.caller, key)
-    return spend_id
 
 
 class _SpendDecision:

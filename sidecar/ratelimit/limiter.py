@@ -1,4 +1,4 @@
-"""The gateway's rate-limit step: before every upstream attempt (retries included), and after it.
+"""The rate-limit step: before every upstream attempt (retries included), and after it.
 
 `acquire` asks the backend for a slot for all the call's buckets at once. When they are empty
 the call either waits for its reserved slot (first come, first served across every replica;
@@ -22,8 +22,8 @@ import grpc
 
 from sidecar.config_section import SectionCache
 from sidecar.errors import RpcError, refusal
-from sidecar.gateway import Call
 from sidecar.outcome import Outcome
+from sidecar.pipeline import Call, Next
 from sidecar.ratelimit import metadata
 from sidecar.ratelimit.backend import COOLDOWN, Backend, Decision, Pause, Request
 from sidecar.ratelimit.config import (
@@ -81,18 +81,28 @@ class RateLimiter:
         buckets += [f"rpc:{name}" for name in config.rpcs]
         return f"{', '.join(buckets) or 'upstream pause only'}; {where}"
 
-    def active(self, call: Call) -> bool:
-        """Whether the call's policy sets rate limits (no span, no work otherwise)."""
-        return self.config_for(call) is not None
-
     def config_for(self, call: Call) -> RateLimitConfig | None:
         """The call's policy snapshot's section (parsed once per snapshot), else `config`."""
         return self._sections.get(call.policy)
 
-    async def acquire(self, call: Call) -> None:
+    async def run(self, call: Call, next: Next) -> Outcome:
+        """Wraps one upstream request (`next`): a slot first, then learns from the answer."""
         config = self.config_for(call)
         if config is None:
-            return
+            return await next(call)  # no rate limits in this policy: no span, no work
+        with tracing.span("ratelimit"):
+            await self._admit(call, config)
+        outcome = await next(call)
+        await self._observe(call, config, outcome)
+        return outcome
+
+    async def acquire(self, call: Call) -> None:
+        """Waits for (or refuses with RpcError) the permission to send one upstream request."""
+        config = self.config_for(call)
+        if config is not None:
+            await self._admit(call, config)
+
+    async def _admit(self, call: Call, config: RateLimitConfig) -> None:
         plan = plan_call(config, call.spec.rpc, call.caller)
         left = call.remaining()
         budget = config.max_wait if plan.when_empty is WhenEmpty.WAIT else 0.0
@@ -149,10 +159,14 @@ class RateLimiter:
         _report(bucket, "waited" if waited > 0 else "admitted", waited)
 
     async def observe(self, call: Call, outcome: Outcome) -> None:
-        if outcome.http_status != 429:
-            return
+        """Learns from an upstream answer (a 429 cooldown) before anyone else sees it, so a
+        pause is shared before the caller can react to the 429."""
         config = self.config_for(call)
-        if config is None:
+        if config is not None:
+            await self._observe(call, config, outcome)
+
+    async def _observe(self, call: Call, config: RateLimitConfig, outcome: Outcome) -> None:
+        if outcome.http_status != 429:
             return
         seconds = config.cooldown if outcome.retry_after is None else outcome.retry_after
         seconds = min(seconds, config.max_cooldown)

@@ -15,9 +15,9 @@ from typing import Any
 
 from sidecar.config_section import SectionCache
 from sidecar.errors import RpcError
-from sidecar.gateway import Attempt, Call
 from sidecar.methods import BY_RPC, Effect, MethodSpec
 from sidecar.outcome import Delivery, Outcome
+from sidecar.pipeline import Call, Next
 from sidecar.retry import reconcile
 from sidecar.retry.budget import MemoryRetryBudget, RetryBudget
 from sidecar.retry.policy import Stop, decide
@@ -46,19 +46,19 @@ class Retrier:
     ) -> None:
         self._config = SectionCache("retries", parse, config or RetriesConfig())
         self._budget: RetryBudget = MemoryRetryBudget() if budget is None else budget
-        self.lookup = lookup  # set by the assembly once the gateway exists
+        self._lookup = lookup  # the rate-limited upstream's lookup (Attempts.lookup)
         self._draw = draw
         self._sleep = sleep
         self._budget_logged = -BUDGET_LOG_INTERVAL
         self._budget_refused = 0
 
-    async def run(self, call: Call, attempt: Attempt) -> Outcome:
+    async def run(self, call: Call, next: Next) -> Outcome:
         config = self._config.get(call.policy)
         rule = config.for_rpc(call.spec.rpc)
         if rule.per_attempt_timeout is not None:
             call.attempt_timeout = rule.per_attempt_timeout
         await self._budget.note_request(config.budget)
-        outcome = await attempt()
+        outcome = sent = await next(call)
         made = 1
         unknown_before = False
         while True:
@@ -105,8 +105,9 @@ class Retrier:
             unknown_before = unknown_before or outcome.delivery is Delivery.UNKNOWN
             with tracing.span("retry backoff", {tracing.RETRY_DELAY: decision.delay}):
                 await self._sleep(decision.delay)
+            metrics.retry(call.spec.api, sent.error_name or "unknown")
             try:
-                outcome = await attempt()
+                outcome = sent = await next(call)
             except RpcError:
                 # Refused before sending (rate limit, deadline): the last answer stands.
                 metrics.retry_stopped(call.spec.api, "refused")
@@ -114,16 +115,14 @@ class Retrier:
             made += 1
 
     async def _reconcile(self, call: Call, outcome: Outcome) -> Outcome:
-        if call.spec.effect is not Effect.TRANSFER or self.lookup is None:
-            return outcome
-        spend_id = call.params.get("spend_id")
-        if not spend_id or not reconcile.needs_lookup(outcome):
+        spend_id = call.spend_id
+        if self._lookup is None or not spend_id or not reconcile.needs_lookup(outcome):
             return outcome
         try:
-            found = await self.lookup(call, GET_TRANSFERS, {"spend_id": spend_id})
+            found = await self._lookup(call, GET_TRANSFERS, {"spend_id": spend_id})
         except RpcError:
             return outcome
-        result = reconcile.interpret(call.request, str(spend_id), outcome, found)
+        result = reconcile.interpret(call.request, spend_id, outcome, found)
         if result.delivery is Delivery.DONE:
             call.trailing.append((RECONCILED, "true"))
             log.info(

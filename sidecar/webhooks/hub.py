@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sidecar import logs
+from sidecar.pipeline import Next
+from sidecar.policy.model import PolicySnapshot
 from sidecar.redis_connection import describe
 from sidecar.secrets import Secret
 from sidecar.telemetry import metrics
 from sidecar.telemetry.links import TraceContextStore
-from sidecar.upstream import Upstream
 from sidecar.webhooks.groups import GroupMember
 from sidecar.webhooks.log import EventLog
 from sidecar.webhooks.memory import MemoryEventLog
@@ -38,7 +40,7 @@ class Webhooks:
     members: dict[tuple[str, str], GroupMember] = field(default_factory=dict)
     closing: bool = False
     reconciler: Reconciler | None = None
-    # Where CreateInvoice remembered each invoice's trace (the gateway's), for span links.
+    # Where CreateInvoice remembered each invoice's trace, for span links.
     trace_links: TraceContextStore | None = None
     subscribers: int = 0
 
@@ -70,13 +72,15 @@ class Webhooks:
     def start(self) -> None:
         self.tail.start()
 
-    def reconcile(self, upstream: Upstream) -> None:
-        """Starts the reconciliation sweep (when configured)."""
+    def reconcile(self, send: Next, policy: Callable[[], PolicySnapshot | None]) -> None:
+        """Starts the reconciliation sweep (when configured); it sends through `send`, the
+        rate-limited upstream, under the active policy's rate limits."""
         s = self.settings
         if s.reconcile_interval > 0:
             self.reconciler = Reconciler(
                 self.event_log,
-                upstream,
+                send,
+                policy,
                 s.reconcile_interval,
                 s.reconcile_grace,
                 int(s.dedupe_seconds * 1000),

@@ -15,21 +15,17 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import grpc
-from google.protobuf.message import Message
-
 from sidecar import mapping
-from sidecar.gateway import Gateway
-from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
-from sidecar.outcome import HttpAnswer
-from sidecar.service import CryptoPayService
+from sidecar.errors import RpcError
+from sidecar.methods import BY_RPC
+from sidecar.pipeline import Next, new_call
+from sidecar.policy.model import PolicySnapshot
 from sidecar.telemetry import tracing
-from sidecar.upstream import Upstream
 from sidecar.webhooks.dedupe import invoice_key
 from sidecar.webhooks.events import EventRecord
 from sidecar.webhooks.log import EventLog, LogUnavailable
@@ -38,6 +34,9 @@ from sidecar.webhooks.verify import INVOICE_PAID, parse_date
 log = logging.getLogger(__name__)
 
 BATCH = 1000  # getInvoices' largest page
+GET_INVOICES = BY_RPC["GetInvoices"]
+SWEEP_CALLER = "sidecar"  # the sweep's rate-limit bucket name, as a caller's
+SWEEP_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +99,9 @@ def synthetic_record(invoice: Mapping[str, Any], now: datetime) -> EventRecord:
     )
 
 
-def parse_items(answer: HttpAnswer) -> list[Any] | None:
-    if answer.status != 200:
-        return None
+def parse_items(body: bytes) -> list[Any] | None:
     try:
-        data = mapping.loads(answer.body)
+        data = mapping.loads(body)
     except (ValueError, RecursionError):
         return None
     result = data.get("result") if isinstance(data, dict) and data.get("ok") is True else None
@@ -116,13 +113,15 @@ class Reconciler:
     def __init__(
         self,
         event_log: EventLog,
-        upstream: Upstream,
+        send: Next,
+        policy: Callable[[], PolicySnapshot | None],
         interval: float,
         grace: float,
         dedupe_ttl_ms: int,
     ) -> None:
         self._log = event_log
-        self._upstream = upstream
+        self._send = send  # the rate-limited upstream every request of the sidecar goes through
+        self._policy = policy
         self._interval = interval
         self._grace = timedelta(seconds=grace)
         self._ttl_ms = dedupe_ttl_ms
@@ -155,12 +154,20 @@ class Reconciler:
         tracked = await self._log.tracked(BATCH)
         if not tracked:
             return 0
-        params = {"invoice_ids": ",".join(map(str, tracked)), "count": BATCH}
-        answer = await self._upstream.call("getInvoices", params, 30.0)
-        items = parse_items(answer) if isinstance(answer, HttpAnswer) else None
+        call = new_call(GET_INVOICES, GET_INVOICES.request_type(), {}, SWEEP_TIMEOUT)
+        call.caller = SWEEP_CALLER
+        call.policy = self._policy()
+        call.params = {"invoice_ids": ",".join(map(str, tracked)), "count": BATCH}
+        try:
+            outcome = await self._send(call)
+        except RpcError as exc:  # refused by the rate limiter: the next sweep asks again
+            log.warning("reconciliation sweep: getInvoices refused", extra={"error": str(exc)})
+            return 0
+        items = None if outcome.body is None else parse_items(outcome.body)
         if items is None:
             log.warning(
-                "reconciliation sweep: getInvoices failed", extra={"answer": str(answer)[:200]}
+                "reconciliation sweep: getInvoices failed",
+                extra={"error_name": outcome.error_name, "http_status": outcome.http_status},
             )
             return 0
         now = datetime.now(UTC)
@@ -180,25 +187,3 @@ class Reconciler:
                 )
         await self._log.untrack(decision.forget)
         return published
-
-
-class InvoiceTrackingService(CryptoPayService):
-    """CryptoPayService that tracks every invoice it creates for the sweep."""
-
-    def __init__(self, gateway: Gateway, event_log: EventLog) -> None:
-        super().__init__(gateway)
-        self._log = event_log
-
-    async def CreateInvoice(  # type: ignore[override]
-        self, request: pb.CreateInvoiceRequest, context: grpc.aio.ServicerContext[Message, Message]
-    ) -> pb.CreateInvoiceResponse:
-        response = await super().CreateInvoice(request, context)
-        if response.invoice.invoice_id:
-            try:
-                await self._log.track([response.invoice.invoice_id])
-            except LogUnavailable as exc:
-                log.warning(
-                    "invoice not tracked for reconciliation",
-                    extra={"invoice_id": response.invoice.invoice_id, "error": str(exc)},
-                )
-        return response

@@ -19,11 +19,11 @@ from sidecar.cache.memory import MemoryStore
 from sidecar.cache.step import CacheStep
 from sidecar.cache.store import Acquired, Entry, Lease, Snapshot, StoreError, cache_key
 from sidecar.errors import RpcError, error_info, refusal
-from sidecar.gateway import Call
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from sidecar.methods import BY_RPC
 from sidecar.outcome import Delivery, Outcome
+from sidecar.pipeline import Call
 
 RULE = MethodRule(ttl=60, stale_while_revalidate=30, max_stale=300, invalid_ttl=5)
 CONFIG = CacheConfig(

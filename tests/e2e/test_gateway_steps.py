@@ -1,5 +1,5 @@
 """The retry and idempotency steps with explicit configuration, on the real request path
-(Gateway -> HTTP -> emulator) without gRPC: required keys, expiry, crashed replicas, cancelled
+(Pipeline -> HTTP -> emulator) without gRPC: required keys, expiry, crashed replicas, cancelled
 calls, the retry budget, deadlines, policy snapshots and an unreachable store."""
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from google.protobuf.message import Message
 
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.errors import RpcError
-from sidecar.gateway import Call, Gateway, GatewaySettings
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.idempotency.fingerprint import fingerprint, record_key
 from sidecar.idempotency.memory import MemoryIdempotencyStore
@@ -26,6 +25,7 @@ from sidecar.idempotency.settings import IdempotencyConfig
 from sidecar.idempotency.step import IdempotencyStep
 from sidecar.idempotency.store import IdempotencyStore
 from sidecar.methods import BY_RPC
+from sidecar.pipeline import Attempts, Call, Pipeline
 from sidecar.redis_connection import connect
 from sidecar.retry.budget import MemoryRetryBudget
 from sidecar.retry.retrier import Retrier
@@ -60,16 +60,10 @@ def assemble(
     retries: RetriesConfig | None = None,
     idempotency: IdempotencyConfig | None = None,
     store: IdempotencyStore | None = None,
-) -> Gateway:
-    retrier = Retrier(retries, MemoryRetryBudget())
-    gateway = Gateway(
-        upstream,
-        GatewaySettings(request_timeout=2.0),
-        idempotency=IdempotencyStep(store, idempotency),
-        retrier=retrier,
-    )
-    retrier.lookup = gateway.lookup
-    return gateway
+) -> Pipeline:
+    attempts = Attempts(upstream, request_timeout=2.0)
+    retrier = Retrier(retries, MemoryRetryBudget(), lookup=attempts.lookup)
+    return Pipeline(attempts, [IdempotencyStep(store, idempotency), retrier])
 
 
 def make_call(
@@ -89,7 +83,7 @@ def make_call(
     )
 
 
-async def run(gateway: Gateway, call: Call) -> Message | RpcError:
+async def run(gateway: Pipeline, call: Call) -> Message | RpcError:
     try:
         return await gateway.handle(call)
     except RpcError as error:

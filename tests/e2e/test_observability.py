@@ -82,8 +82,7 @@ async def test_span_tree_of_a_create_invoice_retried_once(
     key = random.token_hex(16)
     running = await start_sidecar(emulator, token, policy_path=write_policy(tmp_path, key))
     try:
-        gateway = running.sidecar.gateway
-        assert gateway is not None
+        assert running.sidecar.pipeline is not None
         # The real policy, rate limit, retry and idempotency steps.
         await control.fault(token, method="createInvoice", kind="status", status=429, count=1)
         retries_before = metrics.REGISTRY.get_sample_value(
@@ -254,10 +253,10 @@ async def test_webhook_span_links_to_the_trace_that_created_the_invoice(
     # The trace context went to Redis inside the RPC, as a Redis client span.
     assert "SET" in [s.name for s in spans.children(server)]
 
-    gateway = redis_sidecar.sidecar.gateway
-    assert gateway is not None and isinstance(gateway.trace_links, links.RedisTraceContextStore)
+    hub = redis_sidecar.sidecar.webhooks
+    assert hub is not None and isinstance(hub.trace_links, links.RedisTraceContextStore)
     # What the webhook ingest does when Crypto Pay reports the invoice paid.
-    link = await links.invoice_link(gateway.trace_links, invoice.invoice_id)
+    link = await links.invoice_link(hub.trace_links, invoice.invoice_id)
     assert link is not None
     with tracing.span("webhook ingest", links=[link]):
         pass
@@ -266,7 +265,7 @@ async def test_webhook_span_links_to_the_trace_that_created_the_invoice(
     assert linked.context.trace_id == server.context.trace_id
     assert linked.context.span_id == server.context.span_id
     assert (linked.attributes or {})[tracing.LINK_KIND] == links.LINK_INVOICE_CREATED
-    assert await links.invoice_link(gateway.trace_links, invoice.invoice_id + 10**9) is None
+    assert await links.invoice_link(hub.trace_links, invoice.invoice_id + 10**9) is None
 
 
 async def test_the_upstream_request_carries_the_trace_context(spans: SpanRecorder) -> None:

@@ -1,11 +1,10 @@
-"""The gateway step on the in-process backend: waiting, refusing, deadlines, the queue bound,
+"""The rate-limit step on the in-process backend: waiting, refusing, deadlines, the queue bound,
 the upstream 429 pause, trailing metadata and hot reload from the policy snapshot."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -13,14 +12,14 @@ import pytest
 from google.rpc import error_details_pb2
 
 from sidecar.errors import RpcError
-from sidecar.gateway import Call
 from sidecar.methods import BY_RPC
 from sidecar.outcome import Delivery, Outcome
+from sidecar.pipeline import Call
 from sidecar.ratelimit.backend import Decision, Request
 from sidecar.ratelimit.config import parse_rate_limits
 from sidecar.ratelimit.limiter import RateLimiter
 from sidecar.ratelimit.memory import MemoryBackend
-from tests.helpers import eventually
+from tests.helpers import eventually, snapshot
 
 
 def call(rpc: str = "GetMe", caller: str = "default", timeout: float | None = None) -> Call:
@@ -182,23 +181,23 @@ async def test_retries_replace_the_trailing_metadata() -> None:
 
 async def test_the_policy_snapshot_wins_and_reloads() -> None:
     step = limiter({"when_empty": "refuse", "app": {"rate": "1/min", "burst": 1}})
-    strict = SimpleNamespace(sections={"rate_limits": {"when_empty": "refuse", "app": "2/min"}})
+    strict = snapshot({"rate_limits": {"when_empty": "refuse", "app": "2/min"}})
     c = call()
     c.policy = strict
     await step.acquire(c)
     await step.acquire(c)  # burst 2 from the snapshot, not 1 from the constructor
     with pytest.raises(RpcError):
         await step.acquire(c)
-    c.policy = SimpleNamespace(sections={"rate_limits": {"when_empty": "refuse", "app": "5/min"}})
+    c.policy = snapshot({"rate_limits": {"when_empty": "refuse", "app": "5/min"}})
     # A new snapshot applies at once: the 2 tokens owed carry over into the larger bucket.
     for _ in range(3):
         await step.acquire(c)
     with pytest.raises(RpcError):
         await step.acquire(c)
-    c.policy = SimpleNamespace(sections={})
+    c.policy = snapshot({})
     with pytest.raises(RpcError):  # no section in the snapshot: the constructor's limits
         await step.acquire(c)
-    c.policy = SimpleNamespace(sections={})
+    c.policy = snapshot({})
     unlimited = RateLimiter(MemoryBackend(), scope="s")
     for _ in range(10):
         await unlimited.acquire(c)  # and without those, no limits

@@ -148,7 +148,7 @@ def test_report_tables() -> None:
 
 def test_profile_categories_take_the_most_specific_part() -> None:
     lines = [
-        "main;Gateway.handle (sidecar/gateway.py:1);HttpUpstream.call (sidecar/upstream.py:2) 4",
+        "main;Pipeline.handle (sidecar/pipeline.py:1);HttpUpstream.call (sidecar/upstream.py:2) 4",
         "main;IdempotencyStep.run (sidecar/idempotency/step.py:1);"
         "AsyncScript.__call__ (redis/commands/core.py:9) 3",
         "Thread.run (threading.py:982) 2",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import pytest
@@ -12,9 +13,21 @@ import pytest
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
-from sidecar.webhooks.reconcile import decide, synthetic_update
+from sidecar.outcome import Delivery, Outcome
+from sidecar.pipeline import Call, compose, new_call
+from sidecar.ratelimit.limiter import RateLimiter
+from sidecar.ratelimit.memory import MemoryBackend
+from sidecar.webhooks.memory import MemoryEventLog
+from sidecar.webhooks.reconcile import (
+    GET_INVOICES,
+    SWEEP_CALLER,
+    Reconciler,
+    decide,
+    synthetic_update,
+)
 from sidecar.webhooks.settings import WebhookSettings
 from tests.conftest import EmulatorControl, start_sidecar
+from tests.helpers import snapshot
 from tests.webhooks.conftest import (
     WebhookStub,
     ingest_url,
@@ -89,3 +102,30 @@ async def test_a_missed_webhook_is_published_once_by_the_sweep(
     finally:
         await running.channel.close(None)
         await running.sidecar.stop()
+
+
+async def test_the_sweep_sends_through_the_shared_rate_limiter() -> None:
+    """The sweep's getInvoices spends the app's rate limit like any call, and waits its turn."""
+    policy = snapshot({"rate_limits": {"when_empty": "refuse", "app": {"rate": "1/min"}}})
+    sent: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def upstream(call: Call) -> Outcome:
+        sent.append((call.spec.api, call.caller, call.params))
+        return Outcome(Delivery.DONE, body=b'{"ok":true,"result":{"items":[]}}')
+
+    async def sweep(limiter: RateLimiter) -> tuple[int, list[int]]:
+        event_log = MemoryEventLog(100)
+        await event_log.track([7])
+        reconciler = Reconciler(event_log, compose([limiter], upstream), lambda: policy, 60, 0, 1)
+        return await reconciler.sweep(), await event_log.tracked(10)
+
+    assert await sweep(RateLimiter(MemoryBackend(), scope="s")) == (0, [])  # 7 was deleted
+    assert sent == [("getInvoices", SWEEP_CALLER, {"invoice_ids": "7", "count": 1000})]
+
+    drained = RateLimiter(MemoryBackend(), scope="s")
+    caller = new_call(GET_INVOICES, GET_INVOICES.request_type(), {})
+    caller.policy = policy
+    await drained.acquire(caller)  # a caller's call took the app's one token
+    sent.clear()
+    assert await sweep(drained) == (0, [7])  # refused before sending: still tracked
+    assert sent == []
