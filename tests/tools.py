@@ -24,7 +24,7 @@ def unavailable(what: str, install_hint: str) -> NoReturn:
     """Skips the current test (fails it under CI=true) because `what` is missing."""
     reason = f"{what} is missing; to run this test: {install_hint}"
     if on_ci():
-        pytest.fail(f"{reason} (CI=true: .ci/run installs it, so nothing may be skipped)")
+        pytest.fail(f"{reason} (CI=true: CI provides everything, so nothing may be skipped)")
     # Reported at the test, not here, so `-rs` lists which tests did not run.
     raise pytest.skip.Exception(reason, _use_item_location=True)
 
