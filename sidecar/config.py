@@ -52,6 +52,9 @@ class Settings:
     request_timeout: float = 30.0
     max_concurrent_rpcs: int = 1000
     redis_probe_interval: float = 1.0
+    # strict: a required dependency down (Redis) makes the sidecar not ready; degraded: it stays
+    # ready and reports degraded (sidecar mode, where readiness gates the application's pod).
+    readiness: str = "strict"
     cache: CacheConfig | None = None  # used when the policy has no `cache` section; None: defaults
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     http: HttpLimits = field(default_factory=HttpLimits)
@@ -111,6 +114,15 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         "--redis-url",
         default=None,
         help="redis://, rediss:// or redis+sentinel:// URL (env CRYPTOPAY_SIDECAR_REDIS_URL)",
+    )
+    parser.add_argument(
+        "--readiness",
+        default=_env("READINESS", "strict"),
+        choices=["strict", "degraded"],
+        help="strict: not ready while Redis is down (gateway mode); degraded: stay ready, report "
+        "degraded in /readyz, metrics and the API services' gRPC health (sidecar mode, so a "
+        "Redis outage does not take the application's pod out of its Service) "
+        "(default %(default)s; env CRYPTOPAY_SIDECAR_READINESS)",
     )
     parser.add_argument(
         "--log-level",
@@ -414,6 +426,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         grace_seconds=args.grace,
         shutdown_delay=args.shutdown_delay,
         request_timeout=args.request_timeout,
+        readiness=args.readiness,
         webhooks=webhook_settings_from_args(args, args.demo),
         http=http_limits_from_args(args),
     )

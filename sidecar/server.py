@@ -107,6 +107,7 @@ class Sidecar:
             logs.redact(s.redis_url.reveal())
             logs.redact(urlsplit(s.redis_url.reveal()).password or "")
         tracing.setup()
+        self.health.relax(health_model.relaxed_for(s.readiness))
         # NOT_SERVING until everything below is up (the servicer starts out SERVING).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         for name in ("", SERVICE_NAME, WEBHOOK_SERVICE_NAME):

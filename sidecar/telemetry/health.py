@@ -38,26 +38,45 @@ class Verdict:
     ready: bool
     reason: str  # "ok", "draining", "starting", or what is wrong
     degraded: tuple[str, ...] = ()
+    # Required dependencies that are down while readiness does not wait for them (the operator
+    # chose `--readiness degraded`): the process stays ready, the API services report
+    # NOT_SERVING in gRPC health so that clients which care can tell.
+    impaired: tuple[str, ...] = ()
+
+    @property
+    def api_serving(self) -> bool:
+        return self.ready and not self.impaired
 
 
 def _describe(check: Check) -> str:
     return f"{check.name}: {check.reason}" if check.reason else check.name
 
 
-def evaluate(*, started: bool, draining: bool, checks: Iterable[Check]) -> Verdict:
+def evaluate(
+    *,
+    started: bool,
+    draining: bool,
+    checks: Iterable[Check],
+    relaxed: frozenset[str] = frozenset(),
+) -> Verdict:
     """Whether to report SERVING (pure). Draining wins over everything, then start-up, then
-    failing required checks; failing optional checks only add a degraded note."""
+    failing required checks; failing optional checks only add a degraded note. A required
+    check named in `relaxed` does not take the sidecar out of service: it is reported as
+    degraded and impaired instead (readiness mode `degraded`)."""
     items = sorted(checks, key=lambda c: c.name)
-    degraded = tuple(_describe(c) for c in items if not c.ok and not c.required)
+    impaired = tuple(_describe(c) for c in items if not c.ok and c.required and c.name in relaxed)
+    degraded = tuple(
+        _describe(c) for c in items if not c.ok and (not c.required or c.name in relaxed)
+    )
     if draining:
-        return Verdict(False, "draining", degraded)
+        return Verdict(False, "draining", degraded, impaired)
     if not started:
-        return Verdict(False, "starting", degraded)
-    failing = [_describe(c) for c in items if not c.ok and c.required]
+        return Verdict(False, "starting", degraded, impaired)
+    failing = [_describe(c) for c in items if not c.ok and c.required and c.name not in relaxed]
     if failing:
-        return Verdict(False, "; ".join(failing), degraded)
+        return Verdict(False, "; ".join(failing), degraded, impaired)
     if degraded:
-        return Verdict(True, "degraded: " + "; ".join(degraded), degraded)
+        return Verdict(True, "degraded: " + "; ".join(degraded), degraded, impaired)
     return Verdict(True, "ok")
 
 
@@ -133,14 +152,28 @@ def clear_dependency(name: str) -> None:
 
 # --- one sidecar's readiness ---------------------------------------------------------------------
 
-Publish = Callable[[bool], Awaitable[None]]
+Publish = Callable[[Verdict], Awaitable[None]]
+
+# Readiness modes (`--readiness`): which dependencies a failure of takes the sidecar out of
+# service. Sidecar mode defaults to `degraded`: a pod whose Redis is down still serves the
+# application's own traffic, which never touches Crypto Pay.
+READINESS_MODES = ("strict", "degraded")
+RELAXED_IN_DEGRADED = frozenset({"redis"})
+
+
+def relaxed_for(mode: str) -> frozenset[str]:
+    """The dependencies readiness does not wait for in `mode` (pure)."""
+    if mode not in READINESS_MODES:
+        raise ValueError(f"readiness mode must be one of {', '.join(READINESS_MODES)}")
+    return RELAXED_IN_DEGRADED if mode == "degraded" else frozenset()
 
 
 class Readiness:
     """Combines the board with this sidecar's own checks and publishes every change."""
 
-    def __init__(self, board: Board = BOARD) -> None:
+    def __init__(self, board: Board = BOARD, *, relaxed: frozenset[str] = frozenset()) -> None:
         self._board = board
+        self._relaxed = relaxed
         self._own: dict[str, Check] = {}
         self._started = False
         self._draining = False
@@ -154,7 +187,13 @@ class Readiness:
             started=self._started,
             draining=self._draining,
             checks=[*self._board.checks(), *self._own.values()],
+            relaxed=self._relaxed,
         )
+
+    def relax(self, relaxed: frozenset[str]) -> None:
+        """Sets the dependencies readiness does not wait for (from the readiness mode)."""
+        self._relaxed = relaxed
+        self._changed()
 
     def probe(self) -> tuple[bool, str]:
         """For /readyz: (ready, reason)."""
@@ -171,7 +210,7 @@ class Readiness:
         self._changed()
 
     def add_publisher(self, publish: Publish) -> None:
-        """`publish(serving)` is awaited on every change of the verdict's readiness."""
+        """`publish(verdict)` is awaited on every change of the verdict's readiness."""
         self._publishers.append(publish)
 
     async def drain(self) -> None:
@@ -191,7 +230,12 @@ class Readiness:
     def _changed(self) -> None:
         verdict = self.verdict()
         previous, self._last = self._last, verdict
-        if previous is not None and previous.ready == verdict.ready:
+        metrics.degraded(bool(verdict.degraded))
+        if (
+            previous is not None
+            and previous.ready == verdict.ready
+            and previous.api_serving == verdict.api_serving
+        ):
             if previous.reason != verdict.reason:
                 log.info("readiness reason changed", extra={"reason": verdict.reason})
             return
@@ -212,32 +256,36 @@ class Readiness:
         for publish in self._publishers:
             # The task publishes the verdict current when it runs, so overlapping changes
             # always end on the latest state.
-            task = loop.create_task(_published(publish, lambda: self.verdict().ready))
+            task = loop.create_task(_published(publish, self.verdict))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
 
-async def _published(publish: Publish, serving: Callable[[], bool]) -> None:
+async def _published(publish: Publish, current: Callable[[], Verdict]) -> None:
     try:
-        await publish(serving())
+        await publish(current())
     except Exception:
         log.exception("could not publish the health status")
 
 
 def grpc_publisher(servicer: Any, services: Iterable[str]) -> Publish:
-    """Publishes to grpc_health's aio HealthServicer, for the overall ("") and each service."""
+    """Publishes to grpc_health's aio HealthServicer: the overall status ("", what probes ask)
+    follows readiness; each API service is SERVING only while nothing it needs is impaired."""
     from grpc_health.v1 import health_pb2
 
-    names = ("", *services)
+    names = tuple(services)
 
-    async def publish(serving: bool) -> None:
-        status = (
+    def status(serving: bool) -> Any:
+        return (
             health_pb2.HealthCheckResponse.SERVING
             if serving
             else health_pb2.HealthCheckResponse.NOT_SERVING
         )
+
+    async def publish(verdict: Verdict) -> None:
+        await servicer.set("", status(verdict.ready))
         for name in names:
-            await servicer.set(name, status)
+            await servicer.set(name, status(verdict.api_serving))
 
     return publish
 

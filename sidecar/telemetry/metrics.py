@@ -224,6 +224,11 @@ READY = Gauge(
     "1 when the sidecar reports SERVING, 0 when not (starting, draining, a dependency down).",
     registry=REGISTRY,
 )
+DEGRADED = Gauge(
+    f"{PREFIX}_degraded",
+    "1 while the sidecar serves with a dependency down (a fallback, or --readiness degraded).",
+    registry=REGISTRY,
+)
 TRACE_CONTEXTS = Counter(
     f"{PREFIX}_trace_context_lookups",
     "Lookups of an invoice's creation trace (for webhook span links), by result.",
@@ -357,6 +362,10 @@ def dependency(name: str, ok: bool) -> None:
 
 def ready(ok: bool) -> None:
     READY.set(1 if ok else 0)
+
+
+def degraded(on: bool) -> None:
+    DEGRADED.set(1 if on else 0)
 
 
 def trace_context_lookup(result: LookupResult) -> None:

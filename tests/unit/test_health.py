@@ -7,7 +7,15 @@ import asyncio
 import pytest
 
 from sidecar.telemetry import metrics
-from sidecar.telemetry.health import Board, Check, Readiness, Verdict, evaluate, watch_redis
+from sidecar.telemetry.health import (
+    Board,
+    Check,
+    Readiness,
+    Verdict,
+    evaluate,
+    relaxed_for,
+    watch_redis,
+)
 
 UP = Check("redis", True, "ok")
 DOWN = Check("redis", False, "connection refused")
@@ -59,9 +67,9 @@ async def test_readiness_publishes_each_change_and_ends_on_the_latest() -> None:
     readiness = Readiness(board)
     published: list[bool] = []
 
-    async def publish(serving: bool) -> None:
+    async def publish(verdict: Verdict) -> None:
         await asyncio.sleep(0)
-        published.append(serving)
+        published.append(verdict.ready)
 
     readiness.add_publisher(publish)
     readiness.set("upstream", True)
@@ -136,3 +144,56 @@ async def test_watch_redis_reports_loss_and_recovery() -> None:
     finally:
         task.cancel()
         health.clear_dependency("redis-probe-test")
+
+
+def test_degraded_mode_keeps_ready_with_redis_down_and_marks_the_api_impaired() -> None:
+    relaxed = relaxed_for("degraded")
+    verdict = evaluate(started=True, draining=False, checks=[DOWN], relaxed=relaxed)
+    assert verdict.ready and not verdict.api_serving
+    assert verdict.reason == "degraded: redis: connection refused"
+    assert verdict.impaired == ("redis: connection refused",)
+    # Only Redis is relaxed: a broken policy still takes the sidecar out of service.
+    assert not evaluate(
+        started=True, draining=False, checks=[DOWN, POLICY_BAD], relaxed=relaxed
+    ).ready
+    # Draining and start-up still win.
+    assert not evaluate(started=True, draining=True, checks=[DOWN], relaxed=relaxed).ready
+    assert not evaluate(started=False, draining=False, checks=[DOWN], relaxed=relaxed).ready
+
+
+def test_strict_mode_is_todays_behaviour() -> None:
+    verdict = evaluate(started=True, draining=False, checks=[DOWN], relaxed=relaxed_for("strict"))
+    assert not verdict.ready and verdict.reason == "redis: connection refused"
+    # An optional dependency (a fallback exists) degrades without impairing the API.
+    verdict = evaluate(started=True, draining=False, checks=[DOWN_OPTIONAL])
+    assert verdict.ready and verdict.api_serving
+
+
+def test_unknown_readiness_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="strict, degraded"):
+        relaxed_for("lenient")
+
+
+async def test_degraded_readiness_publishes_the_api_services_as_impaired() -> None:
+    board = Board()
+    readiness = Readiness(board, relaxed=relaxed_for("degraded"))
+    published: list[tuple[bool, bool]] = []
+
+    async def publish(verdict: Verdict) -> None:
+        published.append((verdict.ready, verdict.api_serving))
+
+    readiness.add_publisher(publish)
+    readiness.started()
+    board.set(UP)
+    await readiness.settle()
+    assert published[-1] == (True, True)
+    board.set(DOWN)
+    await readiness.settle()
+    assert published[-1] == (True, False)
+    assert readiness.probe() == (True, "degraded: redis: connection refused")
+    assert metrics.REGISTRY.get_sample_value("cryptopay_sidecar_degraded") == 1
+    board.set(UP)
+    await readiness.settle()
+    assert published[-1] == (True, True)
+    assert metrics.REGISTRY.get_sample_value("cryptopay_sidecar_degraded") == 0
+    readiness.close()
