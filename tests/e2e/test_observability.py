@@ -468,10 +468,10 @@ async def test_secrets_never_reach_spans_logs_or_metrics(
             assert secret not in text, f"the {name} appears in {where}"
 
 
-async def grpc_health(target: str) -> int:
+async def grpc_health(target: str, service: str = "cryptopay.v1.CryptoPayService") -> int:
     async with grpc.aio.insecure_channel(target) as channel:
         response = await health_pb2_grpc.HealthStub(channel).Check(
-            health_pb2.HealthCheckRequest(service="cryptopay.v1.CryptoPayService"), timeout=5
+            health_pb2.HealthCheckRequest(service=service), timeout=5
         )
         return int(response.status)
 
@@ -520,6 +520,44 @@ async def test_health_follows_redis_loss_and_recovery(
     assert (await readyz(http_session, port))[0] == 200
     messages = [line["msg"] for line in captured_logs.lines()]
     assert "dependency down" in messages and "dependency recovered" in messages
+
+
+async def test_degraded_readiness_stays_ready_while_redis_is_down(
+    emulator: RunningEmulator,
+    token: str,
+    redis_server: RedisServer,
+    http_session: aiohttp.ClientSession,
+) -> None:
+    running = await start_sidecar(
+        emulator,
+        token,
+        redis_url=Secret(redis_server.url),
+        redis_probe_interval=0.1,
+        readiness="degraded",
+    )
+    target, port = running.target, running.sidecar.http_port
+
+    async def api_not_serving() -> bool:
+        return await grpc_health(target) == NOT_SERVING
+
+    async def api_serving() -> bool:
+        return await grpc_health(target) == SERVING
+
+    try:
+        await eventually(api_serving)
+        redis_server.stop()
+        await eventually(api_not_serving)
+        # The pod stays in its Service: the overall status (what probes ask) and /readyz.
+        assert await grpc_health(target, service="") == SERVING
+        status, body = await readyz(http_session, port)
+        assert status == 200 and body["status"] == "ready"
+        assert body["reason"].startswith("degraded: redis: ")
+        assert metrics.REGISTRY.get_sample_value("cryptopay_sidecar_degraded") == 1
+        redis_server.start()
+        await eventually(api_serving)
+        assert await readyz(http_session, port) == (200, {"status": "ready", "reason": "ok"})
+    finally:
+        await running.sidecar.stop()
 
 
 async def test_dependencies_reported_by_components_drive_health(

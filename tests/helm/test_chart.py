@@ -124,6 +124,8 @@ def test_default_gateway() -> None:
     assert flags["--grpc-listen"] == "0.0.0.0:50051"
     assert flags["--upstream"] == "mainnet"
     assert "--policy" not in flags and "--demo" not in flags
+    # A gateway leaves its Service while Redis is down: callers go to a replica that has it.
+    assert flags["--readiness"] == "strict"
 
     # Native gRPC probes against the health service; liveness asks only /healthz, because
     # readiness turns NOT_SERVING while the pod drains.
@@ -292,6 +294,7 @@ def test_demo_example_needs_no_token() -> None:
         ({"probes": {"kind": "tcp"}}, "/probes/kind"),
         ({"webhook": {"path": "no-slash"}}, "/webhook/path"),
         ({"logLevel": "verbose"}, "/logLevel"),
+        ({"readiness": "lenient"}, "/readiness"),
         ({"extraArgs": ["serve"]}, "/extraArgs/0"),
         ({"autoscaling": {"enabled": True, "maxReplicas": 1}}, "maxReplicas"),
         ({"unknownKey": 1}, "unknownKey"),
@@ -344,6 +347,8 @@ def test_application_chart_with_a_native_sidecar(app_chart: Path) -> None:
     # Only the application in the pod can call the API; probes use the HTTP port then.
     assert args(container)["--grpc-listen"] == "127.0.0.1:50051"
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    # A Redis outage must not take the application's pod out of its Service.
+    assert args(container)["--readiness"] == "degraded"
     (app,) = spec["containers"]
     assert {"name": "CRYPTOPAY_SIDECAR_TARGET", "value": "127.0.0.1:50051"} in app["env"]
 
@@ -378,3 +383,12 @@ def test_sidecar_can_expose_grpc_for_native_probes(app_chart: Path) -> None:
     docs = render_app(app_chart, {"cryptopay": {"grpc": {"host": "0.0.0.0"}}})
     container = sidecar_container(pod_spec(docs))
     assert container["readinessProbe"]["grpc"] == {"port": 50051, "service": ""}
+
+
+def test_readiness_mode_can_be_chosen(app_chart: Path) -> None:
+    docs = render_app(app_chart, {"cryptopay": {"readiness": "strict"}})
+    assert args(sidecar_container(pod_spec(docs)))["--readiness"] == "strict"
+    assert (
+        args(sidecar_container(pod_spec(render({"readiness": "degraded"}))))["--readiness"]
+        == "degraded"
+    )

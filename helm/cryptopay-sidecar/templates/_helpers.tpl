@@ -103,6 +103,20 @@ The sidecar container. In sidecar mode an application's chart includes it in its
 under initContainers when sidecar.native is true (Kubernetes >= 1.30: started before and
 stopped after the application), under containers otherwise.
 */}}
+{{/*
+Readiness mode: explicit, or by deployment mode. A sidecar's readiness gates its application's
+pod, so a Redis outage must not take traffic that never touches Crypto Pay out of the Service.
+*/}}
+{{- define "cryptopay-sidecar.readinessMode" -}}
+{{- if .readiness -}}
+{{- .readiness -}}
+{{- else if eq .mode "sidecar" -}}
+degraded
+{{- else -}}
+strict
+{{- end -}}
+{{- end }}
+
 {{- define "cryptopay-sidecar.container" -}}
 {{- $v := .values }}
 {{- $demo := $v.demo.enabled }}
@@ -130,6 +144,7 @@ stopped after the application), under containers otherwise.
     - --log-format={{ $v.logFormat }}
     - --grace={{ $v.gracePeriodSeconds }}
     - --request-timeout={{ $v.requestTimeoutSeconds }}
+    - --readiness={{ include "cryptopay-sidecar.readinessMode" $v }}
     {{- range $v.extraArgs }}
     - {{ . | quote }}
     {{- end }}
