@@ -20,7 +20,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 from google.protobuf.message import Message
@@ -32,8 +32,10 @@ from sidecar.methods import Effect, MethodSpec
 from sidecar.outcome import Delivery, HttpAnswer, Outcome, from_answer, from_failure
 from sidecar.policy.model import DEFAULT_CALLER, PolicySnapshot
 from sidecar.telemetry import metrics, tracing
-from sidecar.upstream import Upstream
 from sidecar.validation import validate
+
+if TYPE_CHECKING:
+    from sidecar.upstream import Upstream
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from sidecar.policy.loader import content_hash
+
 DEFAULT_CALLER = "default"
 CALLER_HEADER = "x-cryptopay-caller"
 KEY_HEADER = "x-cryptopay-caller-key"
@@ -155,8 +157,6 @@ class PolicySnapshot:
 def permissive() -> PolicySnapshot:
     """The policy without a policy file: every caller is the default caller and may call every
     RPC with any amount. For demos and local development only."""
-    from sidecar.policy.loader import content_hash
-
     return PolicySnapshot(
         mode=Mode.ENFORCE,
         identity=Identity(),

@@ -10,14 +10,5 @@ decision), a shared pause after an upstream 429, and a local fallback while Redi
     redis.py     shared backend (Lua, EVALSHA, server clock, hash-tagged keys)
     fallback.py  Redis, or the replica's share while Redis is unreachable
     metadata.py  trailing metadata with the remaining budget
-    limiter.py   the gateway step (RateLimiter)
+    limiter.py   the request-path step (RateLimiter)
 """
-
-from sidecar.ratelimit.config import (
-    RateLimitConfig,
-    RateLimitConfigError,
-    parse_rate_limits,
-)
-from sidecar.ratelimit.limiter import RateLimiter
-
-__all__ = ["RateLimitConfig", "RateLimitConfigError", "RateLimiter", "parse_rate_limits"]
