@@ -16,7 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import redis.asyncio as redis
 from redis.asyncio.cluster import ClusterNode, RedisCluster
+from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from sidecar import secrets
 from sidecar.secrets import Secret
@@ -31,6 +34,24 @@ CONNECT_TIMEOUT = 0.5
 # a plain pool would fail it at once, turning a burst into errors while Redis is idle.
 MAX_CONNECTIONS = 100
 POOL_TIMEOUT = 0.5
+
+
+def reconnect_once() -> Retry:
+    """Each command is sent again once, on a fresh connection, when its connection turns out to
+    be dead (a restarted or failed-over Redis leaves every pooled connection dead: without this,
+    each would fail one caller after Redis is back).
+
+    Only connection errors: a timeout means Redis may still be running the command, and the
+    sidecar fails fast instead. A connection error after Redis ran a command (rare: the server
+    closing a connection it answered on) replays it, so every script is written to be replayed
+    by the same caller harmlessly (the idempotency and spend scripts recognise their own owner;
+    the limiter only ever errs towards admitting less).
+    """
+    return Retry(
+        ExponentialWithJitterBackoff(base=0.01, cap=0.05),
+        retries=1,
+        supported_errors=(RedisConnectionError,),
+    )
 
 
 def _hosts(netloc: str, default_port: int) -> list[tuple[str, int]]:
@@ -75,13 +96,15 @@ def _connect(url: Secret, **options: Any) -> Redis:
         sentinel = Sentinel(  # type: ignore[no-untyped-call]
             _hosts(parts.netloc, 26379),
             sentinel_kwargs={"password": query.get("sentinel_password", [None])[0]},
-            **common,
+            **{"retry": reconnect_once(), **common},
         )
         master: redis.Redis = sentinel.master_for(
             path[0], db=int(path[1]) if len(path) > 1 else 0, password=parts.password
         )
         return master
     if parts.scheme == "redis+cluster":
+        # The cluster client has its own retries (topology refresh, MOVED, CLUSTERDOWN while
+        # slots settle): its defaults stay.
         nodes = [ClusterNode(h, p) for h, p in _hosts(parts.netloc, 6379)]
         return RedisCluster(startup_nodes=nodes, password=parts.password, **common)
     if parts.scheme in ("redis", "rediss", "unix"):
@@ -89,7 +112,7 @@ def _connect(url: Secret, **options: Any) -> Redis:
             raw,
             max_connections=common.pop("max_connections", MAX_CONNECTIONS),
             timeout=POOL_TIMEOUT,
-            **common,
+            **{"retry": reconnect_once(), **common},
         )
         return redis.Redis.from_pool(pool)  # closing the client closes its pool
     raise ValueError(

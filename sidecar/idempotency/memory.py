@@ -55,12 +55,16 @@ class MemoryIdempotencyStore:
             return Claim(ClaimState.CLAIMED)
         if record.payload is not None:
             return Claim(ClaimState.DONE, record.fingerprint, record.owner, record.payload)
+        if record.owner == owner:  # owners are unique per call: this claim sent again
+            return Claim(ClaimState.CLAIMED)
         state = ClaimState.STALE if record.lease_until <= now else ClaimState.IN_FLIGHT
         return Claim(state, record.fingerprint, record.owner)
 
     async def take_over(self, key: str, stale_owner: str, owner: str, lease: float) -> bool:
         now = self._clock()
         record = self._get(key)
+        if record is not None and record.payload is None and record.owner == owner:
+            return True  # ours already: sent again
         if (
             record is None
             or record.payload is not None

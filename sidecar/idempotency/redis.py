@@ -29,6 +29,8 @@ end
 if r[1] == 'done' then
   return {'done', r[2], r[3], redis.call('HGET', KEYS[1], 'payload')}
 end
+-- Owners are unique per call: our own flight is this claim sent again after a dropped reply.
+if r[3] == ARGV[2] then return {'claimed'} end
 if tonumber(r[4]) <= now then return {'stale', r[2], r[3]} end
 return {'in_flight', r[2], r[3]}
 """
@@ -39,6 +41,7 @@ _TAKE_OVER = (
     _NOW
     + """
 local r = redis.call('HMGET', KEYS[1], 'state', 'owner', 'lease')
+if r[1] == 'flight' and r[2] == ARGV[2] then return 1 end  -- ours already: sent again
 if r[1] ~= 'flight' or r[2] ~= ARGV[1] or tonumber(r[3]) > now then return 0 end
 redis.call('HSET', KEYS[1], 'owner', ARGV[2], 'lease', now + tonumber(ARGV[3]))
 return 1

@@ -70,7 +70,11 @@ class MemorySpendStore:
     ) -> Reservation:
         now = self._now_ms()
         state = self._state(bucket, now)
-        if reservation_id in state.entries:
+        existing = state.entries.get(reservation_id)
+        if existing is not None:
+            # Owners are unique per call: the same owner is the same reserve sent again.
+            if owner and existing.owner == owner and not existing.committed:
+                return Reservation(Status.RESERVED, from_minor(state.total))
             return Reservation(Status.DUPLICATE, from_minor(state.total))
         units = to_minor(amount)
         after = state.total + units

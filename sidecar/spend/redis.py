@@ -101,7 +101,14 @@ if op == 'reserve' then
   if not string.match(amount, '^%d+$') or not string.match(cap, '^%d+$') then
     return redis.error_reply('amount and cap must be integers of minor units')
   end
-  if redis.call('HEXISTS', amounts, id) == 1 then return {'duplicate', total} end
+  local existing = redis.call('HGET', amounts, id)
+  if existing then
+    -- Owners are unique per call: our own reservation is this reserve sent again after a
+    -- dropped reply, and it is counted once.
+    local state, _, made_by = parse(existing)
+    if owner ~= '' and made_by == owner and state == 'r' then return {'reserved', total} end
+    return {'duplicate', total}
+  end
   local after = add(total, norm(amount))
   local over = cmp(after, norm(cap)) > 0
   if over and force ~= '1' then return {'denied', total} end

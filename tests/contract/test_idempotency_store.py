@@ -38,6 +38,22 @@ async def test_first_claim_wins_and_others_see_it_in_flight(store: IdempotencySt
     assert (seen.state, seen.fingerprint, seen.owner) == (ClaimState.IN_FLIGHT, "fp", "a")
 
 
+async def test_a_claim_sent_again_by_its_owner_is_still_its_own(store: IdempotencyStore) -> None:
+    # What a command replayed after a dropped connection looks like: owners are unique per call.
+    assert (await store.claim("k", "fp", "a", 60, DAY)).state is ClaimState.CLAIMED
+    assert (await store.claim("k", "fp", "a", 60, DAY)).state is ClaimState.CLAIMED
+    assert (await store.claim("k", "fp", "b", 60, DAY)).state is ClaimState.IN_FLIGHT
+    assert await store.complete("k", "a", b"answer", DAY)
+
+
+async def test_a_take_over_sent_again_succeeds_once_more(store: IdempotencyStore) -> None:
+    await store.claim("k", "fp", "dead", 0.05, DAY)
+    await eventually(store, "k", ClaimState.STALE)
+    assert await store.take_over("k", "dead", "b", 60)
+    assert await store.take_over("k", "dead", "b", 60)  # the same call, replayed
+    assert not await store.take_over("k", "dead", "c", 60)
+
+
 async def test_concurrent_claims_have_exactly_one_winner(store: IdempotencyStore) -> None:
     claims = await asyncio.gather(*(store.claim("k", "fp", f"o{i}", 60, DAY) for i in range(50)))
     assert sum(c.state is ClaimState.CLAIMED for c in claims) == 1

@@ -73,6 +73,19 @@ async def test_a_reservation_id_counts_once(store: SpendStore) -> None:
     assert again.status is Status.DUPLICATE and again.total == D("10")
 
 
+async def test_a_reserve_sent_again_by_its_owner_counts_once(store: SpendStore) -> None:
+    # What a command replayed after a dropped connection looks like: owners are unique per call.
+    b = bucket()
+    first = await store.reserve(b, "r1", D("10"), D("100"), force=False, owner="call1")
+    again = await store.reserve(b, "r1", D("10"), D("100"), force=False, owner="call1")
+    assert first.status is again.status is Status.RESERVED
+    assert again.total == D("10") and await store.total(b) == D("10")
+    other = await store.reserve(b, "r1", D("10"), D("100"), force=False, owner="call2")
+    assert other.status is Status.DUPLICATE
+    assert await store.commit(b, "r1")
+    assert await store.total(b) == D("10")
+
+
 async def test_commit_keeps_the_amount_and_release_frees_it(store: SpendStore) -> None:
     b = bucket()
     await store.reserve(b, "spent", D("30"), D("100"), force=False)
