@@ -16,14 +16,13 @@ import logging
 import signal
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 import grpc
 from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from sidecar import cache, http_server, logs, redis_connection
+from sidecar import http_server, logs
 from sidecar.cache import admin as cache_admin
 from sidecar.cache.step import CacheStep
 from sidecar.config import ConfigError, Settings, split_host_port
@@ -31,25 +30,18 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as webhook_pb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as webhook_pb_grpc
-from sidecar.idempotency.memory import MemoryIdempotencyStore
-from sidecar.idempotency.redis import RedisIdempotencyStore
 from sidecar.idempotency.step import IdempotencyStep
 from sidecar.pipeline import Attempts, Pipeline
 from sidecar.policy.lint import LintContext
 from sidecar.policy.model import permissive
 from sidecar.policy.reload import PolicyHolder, PolicyWatcher, describe, load, log_loaded
 from sidecar.policy.step import PolicyStep
-from sidecar.ratelimit.assembly import build_limiter
 from sidecar.ratelimit.limiter import RateLimiter
-from sidecar.redis_connection import Redis
-from sidecar.retry.budget import MemoryRetryBudget, RedisRetryBudget
 from sidecar.retry.retrier import Retrier
 from sidecar.service import CryptoPayService
-from sidecar.spend.memory import MemorySpendStore
-from sidecar.spend.redis import RedisSpendStore
-from sidecar.spend.store import SpendStore
+from sidecar.stores import AppScope, Stores
 from sidecar.telemetry import health as health_model
-from sidecar.telemetry import links, metrics, tracing
+from sidecar.telemetry import metrics, tracing
 from sidecar.upstream import HttpUpstream, UpstreamSettings
 from sidecar.webhooks import ingest
 from sidecar.webhooks.created import InvoiceCreated
@@ -94,18 +86,14 @@ class Sidecar:
     _cache: CacheStep | None = None
     webhooks: Webhooks | None = None
     _limiter: RateLimiter | None = None
-    _closers: list[Any] = field(default_factory=list)
     policy: PolicyHolder | None = None
     _policy_step: PolicyStep | None = None
     _watcher: PolicyWatcher | None = None
-    _redis: Redis | None = None
+    _stores: Stores | None = None
 
     async def start(self) -> None:
         s = self.settings
         logs.redact(s.token.reveal())
-        if s.redis_url:
-            logs.redact(s.redis_url.reveal())
-            logs.redact(urlsplit(s.redis_url.reveal()).password or "")
         tracing.setup()
         self.health.relax(health_model.relaxed_for(s.readiness))
         # NOT_SERVING until everything below is up (the servicer starts out SERVING).
@@ -119,8 +107,9 @@ class Sidecar:
             # First, so the upstream is the port the emulator really got (the flag may say 0).
             await self._start_emulator()
             s = self.settings
+        stores = self._stores = Stores(s.redis_url, AppScope(s.token, s.upstream_url))
         self._start_policy()
-        self.webhooks = Webhooks.create(s.webhooks, s.token, s.redis_url)
+        self.webhooks = Webhooks.create(s.webhooks, s.token, stores.url)
         self.webhooks.start()
         self._upstream = HttpUpstream(
             UpstreamSettings(
@@ -129,31 +118,23 @@ class Sidecar:
         )
         await self._upstream.start()
         self.health.set("upstream", True, "session ready")
-        if s.redis_url:
+        if stores.redis is not None:
             # The probe watches the client every Redis user of this sidecar shares.
             self._tasks.append(
                 asyncio.create_task(
-                    health_model.watch_redis(self._redis_client(), interval=s.redis_probe_interval)
+                    health_model.watch_redis(stores.redis, interval=s.redis_probe_interval)
                 )
             )
-        self._limiter = build_limiter(
-            token=s.token,
-            upstream_url=s.upstream_url,
-            redis=self._redis_client() if s.redis_url else None,
-        )
+        self._limiter = stores.limiter()
         # The upstream, wrapped once by the rate limiter: the calls' attempts, the retrier's
         # lookups and the webhook sweep all send through it.
         attempts = Attempts(
             self._upstream, limiter=self._limiter, request_timeout=s.request_timeout
         )
-        retrier, idempotency = self._retries_and_idempotency(attempts)
-        self._cache = cache.build(
-            s.token,
-            s.upstream_url,
-            config=s.cache,
-            redis=self._redis_client() if s.redis_url else None,
-        )
-        trace_links = self.webhooks.trace_links = self._trace_links()
+        retrier = Retrier(budget=stores.retry_budget(), lookup=attempts.lookup)
+        idempotency = IdempotencyStep(stores.idempotency())
+        self._cache = stores.cache(s.cache)
+        trace_links = self.webhooks.trace_links = stores.trace_links()
         reconciling = s.webhooks.reconcile_interval > 0
         self.pipeline = Pipeline(
             attempts,
@@ -216,9 +197,7 @@ class Sidecar:
                 "demo": s.demo,
                 "policy": s.policy_path or "permissive default",
                 "policy_hash": self.policy.current.hash,
-                "redis": redis_connection.describe(s.redis_url)
-                if s.redis_url
-                else "none (in-memory stores)",
+                "redis": stores.describe(),
                 "trace_exporter": tracing.exporter_in_use(),
                 "log_level": s.log_level,
                 "grace_seconds": s.grace_seconds,
@@ -230,32 +209,10 @@ class Sidecar:
             },
         )
 
-    def _retries_and_idempotency(self, attempts: Attempts) -> tuple[Retrier, IdempotencyStep]:
-        """Shared through Redis when it is configured, so every replica sees the same keys and
-        spends one retry budget; in memory otherwise."""
-        if self.settings.redis_url is None:
-            return (
-                Retrier(budget=MemoryRetryBudget(), lookup=attempts.lookup),
-                IdempotencyStep(MemoryIdempotencyStore()),
-            )
-        client = self._redis_client()
-        scope = self.settings.token.fingerprint()  # replicas of one app share one budget
-        return (
-            Retrier(budget=RedisRetryBudget(client, scope), lookup=attempts.lookup),
-            IdempotencyStep(RedisIdempotencyStore(client)),
-        )
-
-    def _redis_client(self) -> Redis:
-        """One client (one connection pool) for every step that keeps state in Redis."""
-        if self._redis is None:
-            assert self.settings.redis_url is not None
-            self._redis = redis_connection.connect(self.settings.redis_url)
-            self._closers.append(self._redis.aclose)
-        return self._redis
-
     def _lint_context(self) -> LintContext:
         # Demo mode counts spend caps in memory: one process, nothing to share.
-        return LintContext(redis=bool(self.settings.redis_url) or self.settings.demo)
+        assert self._stores is not None
+        return LintContext(redis=self._stores.shared or self.settings.demo)
 
     def _start_policy(self) -> None:
         """Loads the policy (refusing to start on errors) and builds the policy step."""
@@ -276,13 +233,10 @@ class Sidecar:
             snapshot = result.snapshot
             log_loaded(snapshot, result.problems, None)
         self.policy = PolicyHolder(snapshot)
-        spend: SpendStore = (
-            RedisSpendStore(self._redis_client()) if s.redis_url else MemorySpendStore()
-        )
         # Counters are per Crypto Pay app (the token's numeric prefix, which is not secret), so
         # several apps can share one Redis.
-        namespace = s.token.reveal().partition(":")[0] or "app"
-        self._policy_step = PolicyStep(self.policy, spend, namespace)
+        assert self._stores is not None
+        self._policy_step = PolicyStep(self.policy, self._stores.spend(), self._stores.scope.app_id)
         if s.policy_path is not None:
             self._watcher = PolicyWatcher(
                 self.policy, s.policy_path, self._lint_context(), s.policy_poll_interval
@@ -300,13 +254,6 @@ class Sidecar:
         body = describe(self.policy.current)
         body["last_reload_error"] = self.policy.last_error
         return web.json_response(body)
-
-    def _trace_links(self) -> links.TraceContextStore:
-        """Where CreateInvoice leaves its trace context for the webhook's span link: in Redis
-        when configured, so the replica that receives the webhook finds it."""
-        if self.settings.redis_url is None:
-            return links.MemoryTraceContextStore()
-        return links.RedisTraceContextStore(self._redis_client())
 
     async def _start_emulator(self) -> None:
         from sidecar.emulator.config import EmulatorConfig
@@ -377,11 +324,11 @@ class Sidecar:
             await self._watcher.stop()
         if self._limiter is not None:
             await self._limiter.close()
-        for close in self._closers:
-            await close()
-        if self._redis is not None:
-            # This process's Redis users stopped with it: their reports are stale now.
-            health_model.clear_dependency("redis")
+        if self._stores is not None:
+            await self._stores.close()
+            if self._stores.shared:
+                # This process's Redis users stopped with it: their reports are stale now.
+                health_model.clear_dependency("redis")
         if self.webhooks is not None:
             await self.webhooks.close()
         self.health.close()
