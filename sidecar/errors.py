@@ -62,7 +62,7 @@ class RpcError(Exception):
 
 
 @dataclass(frozen=True)
-class _StatusWithTrailers(grpc.Status):  # type: ignore[misc]
+class _StatusWithTrailers(grpc.Status):
     code: grpc.StatusCode
     details: str
     trailing_metadata: tuple[tuple[str, str | bytes], ...]

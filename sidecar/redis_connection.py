@@ -93,7 +93,7 @@ def _connect(url: Secret, **options: Any) -> Redis:
                 "a redis+sentinel URL names the master: redis+sentinel://h:26379/mymaster"
             )
         query = parse_qs(parts.query)
-        sentinel = Sentinel(  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(
             _hosts(parts.netloc, 26379),
             sentinel_kwargs={"password": query.get("sentinel_password", [None])[0]},
             **{"retry": reconnect_once(), **common},

@@ -60,67 +60,63 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
             log.exception("unexpected error", extra={"rpc": rpc})
             raise _internal_error() from None
 
-    async def GetMe(self, request: pb.GetMeRequest, context: Context) -> pb.GetMeResponse:  # type: ignore[override]
+    async def GetMe(self, request: pb.GetMeRequest, context: Context) -> pb.GetMeResponse:
         return await self._serve("GetMe", request, context)  # type: ignore[return-value]
 
-    async def CreateInvoice(  # type: ignore[override]
+    async def CreateInvoice(
         self, request: pb.CreateInvoiceRequest, context: Context
     ) -> pb.CreateInvoiceResponse:
         return await self._serve("CreateInvoice", request, context)  # type: ignore[return-value]
 
-    async def DeleteInvoice(  # type: ignore[override]
+    async def DeleteInvoice(
         self, request: pb.DeleteInvoiceRequest, context: Context
     ) -> pb.DeleteInvoiceResponse:
         return await self._serve("DeleteInvoice", request, context)  # type: ignore[return-value]
 
-    async def CreateCheck(  # type: ignore[override]
+    async def CreateCheck(
         self, request: pb.CreateCheckRequest, context: Context
     ) -> pb.CreateCheckResponse:
         return await self._serve("CreateCheck", request, context)  # type: ignore[return-value]
 
-    async def DeleteCheck(  # type: ignore[override]
+    async def DeleteCheck(
         self, request: pb.DeleteCheckRequest, context: Context
     ) -> pb.DeleteCheckResponse:
         return await self._serve("DeleteCheck", request, context)  # type: ignore[return-value]
 
-    async def Transfer(  # type: ignore[override]
-        self, request: pb.TransferRequest, context: Context
-    ) -> pb.TransferResponse:
+    async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
         return await self._serve("Transfer", request, context)  # type: ignore[return-value]
 
-    async def GetInvoices(  # type: ignore[override]
+    async def GetInvoices(
         self, request: pb.GetInvoicesRequest, context: Context
     ) -> pb.GetInvoicesResponse:
         return await self._serve("GetInvoices", request, context)  # type: ignore[return-value]
 
-    async def GetTransfers(  # type: ignore[override]
+    async def GetTransfers(
         self, request: pb.GetTransfersRequest, context: Context
     ) -> pb.GetTransfersResponse:
         return await self._serve("GetTransfers", request, context)  # type: ignore[return-value]
 
-    async def GetChecks(  # type: ignore[override]
+    async def GetChecks(
         self, request: pb.GetChecksRequest, context: Context
     ) -> pb.GetChecksResponse:
         return await self._serve("GetChecks", request, context)  # type: ignore[return-value]
 
-    async def GetBalance(  # type: ignore[override]
+    async def GetBalance(
         self, request: pb.GetBalanceRequest, context: Context
     ) -> pb.GetBalanceResponse:
         return await self._serve("GetBalance", request, context)  # type: ignore[return-value]
 
-    async def GetExchangeRates(  # type: ignore[override]
+    async def GetExchangeRates(
         self, request: pb.GetExchangeRatesRequest, context: Context
     ) -> pb.GetExchangeRatesResponse:
         return await self._serve("GetExchangeRates", request, context)  # type: ignore[return-value]
 
-    async def GetCurrencies(  # type: ignore[override]
+    async def GetCurrencies(
         self, request: pb.GetCurrenciesRequest, context: Context
     ) -> pb.GetCurrenciesResponse:
         return await self._serve("GetCurrencies", request, context)  # type: ignore[return-value]
 
-    async def GetStats(  # type: ignore[override]
-        self, request: pb.GetStatsRequest, context: Context
-    ) -> pb.GetStatsResponse:
+    async def GetStats(self, request: pb.GetStatsRequest, context: Context) -> pb.GetStatsResponse:
         return await self._serve("GetStats", request, context)  # type: ignore[return-value]
 
 

@@ -223,5 +223,5 @@ def validate(request: Message, *, spend_id_derived: bool = False) -> list[Violat
     if isinstance(request, pb.TransferRequest):
         _transfer(request, check, spend_id_derived)
     else:
-        _VALIDATORS.get(type(request), _nothing)(request, check)  # type: ignore[arg-type]
+        _VALIDATORS.get(type(request), _nothing)(request, check)
     return check.violations

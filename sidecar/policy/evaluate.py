@@ -127,7 +127,7 @@ def facts(spec: MethodSpec, request: Message) -> Facts:
     return Facts(rpc)
 
 
-def evaluate(rules: CallerRules, f: Facts) -> Evaluation:
+def evaluate(rules: CallerRules, f: Facts) -> Evaluation:  # noqa: C901
     results: list[RuleResult] = []
     who = f"caller {rules.name!r}"
 

@@ -349,7 +349,7 @@ def semantic(data: Mapping[str, Any], context: LintContext) -> list[LintError]:
     return out
 
 
-def _rules(
+def _rules(  # noqa: C901
     path: Path, rules: Mapping[str, Any], context: LintContext, mode: Any
 ) -> Iterator[LintError]:
     rpcs = _mapping(rules.get("rpcs"))

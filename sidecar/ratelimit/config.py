@@ -245,7 +245,7 @@ _KEYS = {
 }
 
 
-def parse_rate_limits(raw: Any) -> RateLimitConfig:
+def parse_rate_limits(raw: Any) -> RateLimitConfig:  # noqa: C901
     """Parses the raw `rate_limits` section (as loaded from YAML, or a frozen policy snapshot);
     raises RateLimitConfigError naming every problem."""
     p = _Parser()

@@ -139,7 +139,7 @@ async def test_no_key_ever_pays_twice(
     channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
     try:
         for port, proc in zip(ports, procs, strict=True):
-            await asyncio.to_thread(wait_serving, port, proc)  # type: ignore[arg-type]
+            await asyncio.to_thread(wait_serving, port, proc)
         for seed, rule in enumerate(FAULTS):
             await control.fault(token, method="*", probability=PROBABILITY, seed=seed, **rule)
 

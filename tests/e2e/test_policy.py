@@ -248,7 +248,7 @@ async def test_policy_status_endpoint(running: Any, http_session: aiohttp.Client
     sidecar = await running(IDENTITY)
     async with http_session.get(f"http://127.0.0.1:{sidecar.sidecar.http_port}/policy") as response:
         body = await response.json()
-    assert body["hash"] == sidecar.sidecar.policy.current.hash  # type: ignore[union-attr]
+    assert body["hash"] == sidecar.sidecar.policy.current.hash
     assert body["callers"] == ["payouts"] and body["identity_required"] is True
     assert body["last_reload_error"] is None
     assert key_digest(KEY) not in json.dumps(body)

@@ -86,7 +86,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
     def __init__(self, hub: Webhooks) -> None:
         self._hub = hub
 
-    async def Subscribe(  # type: ignore[override]
+    async def Subscribe(
         self, request: pb.SubscribeRequest, context: Context
     ) -> AsyncGenerator[pb.SubscribeResponse, None]:
         violations = requests.validate_subscribe(request)
@@ -151,7 +151,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
             await member.leave()
             log.info("group member left", extra={"group": key[0], "consumer": key[1]})
 
-    async def Ack(self, request: pb.AckRequest, context: Context) -> pb.AckResponse:  # type: ignore[override]
+    async def Ack(self, request: pb.AckRequest, context: Context) -> pb.AckResponse:
         violations = requests.validate_ids(request)
         if violations:
             await _abort(context, bad_request(violations))
@@ -167,7 +167,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
         self._hub.tail.signal.notify()
         return pb.AckResponse(acknowledged=count)
 
-    async def Nack(self, request: pb.NackRequest, context: Context) -> pb.NackResponse:  # type: ignore[override]
+    async def Nack(self, request: pb.NackRequest, context: Context) -> pb.NackResponse:
         violations = requests.validate_ids(request)
         if violations:
             await _abort(context, bad_request(violations))
