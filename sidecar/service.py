@@ -1,18 +1,19 @@
-"""CryptoPayService: the gRPC edge of the request path (one thin method per RPC)."""
+"""CryptoPayService: the gRPC edge of the request path (one method per RPC, made from the
+method table)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import grpc
 from google.protobuf.message import Message
 
 from sidecar.errors import RpcError, refusal
-from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
-from sidecar.methods import BY_RPC
+from sidecar.methods import BY_RPC, METHODS
 from sidecar.pipeline import Call, Pipeline, metadata_dict
 from sidecar.telemetry import metrics, tracing
 
@@ -60,64 +61,19 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
             log.exception("unexpected error", extra={"rpc": rpc})
             raise _internal_error() from None
 
-    async def GetMe(self, request: pb.GetMeRequest, context: Context) -> pb.GetMeResponse:
-        return await self._serve("GetMe", request, context)  # type: ignore[return-value]
 
-    async def CreateInvoice(
-        self, request: pb.CreateInvoiceRequest, context: Context
-    ) -> pb.CreateInvoiceResponse:
-        return await self._serve("CreateInvoice", request, context)  # type: ignore[return-value]
+def _method(rpc: str) -> Callable[[CryptoPayService, Message, Context], Awaitable[Message]]:
+    async def serve(self: CryptoPayService, request: Message, context: Context) -> Message:
+        return await self._serve(rpc, request, context)
 
-    async def DeleteInvoice(
-        self, request: pb.DeleteInvoiceRequest, context: Context
-    ) -> pb.DeleteInvoiceResponse:
-        return await self._serve("DeleteInvoice", request, context)  # type: ignore[return-value]
+    serve.__name__ = rpc
+    serve.__qualname__ = f"CryptoPayService.{rpc}"
+    return serve
 
-    async def CreateCheck(
-        self, request: pb.CreateCheckRequest, context: Context
-    ) -> pb.CreateCheckResponse:
-        return await self._serve("CreateCheck", request, context)  # type: ignore[return-value]
 
-    async def DeleteCheck(
-        self, request: pb.DeleteCheckRequest, context: Context
-    ) -> pb.DeleteCheckResponse:
-        return await self._serve("DeleteCheck", request, context)  # type: ignore[return-value]
-
-    async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
-        return await self._serve("Transfer", request, context)  # type: ignore[return-value]
-
-    async def GetInvoices(
-        self, request: pb.GetInvoicesRequest, context: Context
-    ) -> pb.GetInvoicesResponse:
-        return await self._serve("GetInvoices", request, context)  # type: ignore[return-value]
-
-    async def GetTransfers(
-        self, request: pb.GetTransfersRequest, context: Context
-    ) -> pb.GetTransfersResponse:
-        return await self._serve("GetTransfers", request, context)  # type: ignore[return-value]
-
-    async def GetChecks(
-        self, request: pb.GetChecksRequest, context: Context
-    ) -> pb.GetChecksResponse:
-        return await self._serve("GetChecks", request, context)  # type: ignore[return-value]
-
-    async def GetBalance(
-        self, request: pb.GetBalanceRequest, context: Context
-    ) -> pb.GetBalanceResponse:
-        return await self._serve("GetBalance", request, context)  # type: ignore[return-value]
-
-    async def GetExchangeRates(
-        self, request: pb.GetExchangeRatesRequest, context: Context
-    ) -> pb.GetExchangeRatesResponse:
-        return await self._serve("GetExchangeRates", request, context)  # type: ignore[return-value]
-
-    async def GetCurrencies(
-        self, request: pb.GetCurrenciesRequest, context: Context
-    ) -> pb.GetCurrenciesResponse:
-        return await self._serve("GetCurrencies", request, context)  # type: ignore[return-value]
-
-    async def GetStats(self, request: pb.GetStatsRequest, context: Context) -> pb.GetStatsResponse:
-        return await self._serve("GetStats", request, context)  # type: ignore[return-value]
+# One servicer method per entry of the method table, all alike.
+for _spec in METHODS:
+    setattr(CryptoPayService, _spec.rpc, _method(_spec.rpc))
 
 
 def _finished(call: Call, code: grpc.StatusCode, started: float) -> None:
