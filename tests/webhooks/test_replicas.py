@@ -111,7 +111,9 @@ async def fan_out(a: Replica, b: Replica, control: EmulatorControl, token: str) 
     paid = [await pay(a, control, token) for _ in range(3)]
     got_b = await on_b.take(3)
     got_a = await on_a.take(3)
-    assert [e.invoice.invoice_id for e in got_b] == paid
+    # The emulator, like Crypto Pay, delivers each update on its own: they may arrive in any
+    # order. What the log guarantees is one order, the same for every subscriber on any replica.
+    assert sorted(e.invoice.invoice_id for e in got_b) == sorted(paid)
     assert [e.event_id for e in got_b] == [e.event_id for e in got_a]
     on_a.cancel()
     on_b.cancel()
