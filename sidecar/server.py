@@ -126,6 +126,7 @@ class Sidecar:
                 )
             )
         self._limiter = stores.limiter()
+        self._limiter.start()  # the replica heartbeat, when replicas share Redis
         # The upstream, wrapped once by the rate limiter: the calls' attempts, the retrier's
         # lookups and the webhook sweep all send through it.
         attempts = Attempts(

@@ -9,6 +9,7 @@ from sidecar.ratelimit.fallback import FallbackBackend
 from sidecar.ratelimit.limiter import RateLimiter
 from sidecar.ratelimit.memory import MemoryBackend
 from sidecar.ratelimit.redis import RedisBackend
+from sidecar.ratelimit.replicas import ReplicaRegistry
 from sidecar.redis_connection import Redis
 from sidecar.secrets import Secret
 
@@ -23,5 +24,8 @@ def scope_for(token: Secret, upstream_url: str) -> str:
 def build_limiter(*, token: Secret, upstream_url: str, redis: Redis | None) -> RateLimiter:
     """The limits come from each call's policy snapshot (its `rate_limits` section), so a
     policy reload applies to the next call; the buckets live in Redis when there is one."""
-    backend: Backend = MemoryBackend() if redis is None else FallbackBackend(RedisBackend(redis))
-    return RateLimiter(backend, scope=scope_for(token, upstream_url))
+    scope = scope_for(token, upstream_url)
+    if redis is None:
+        return RateLimiter(MemoryBackend(), scope=scope)
+    backend: Backend = FallbackBackend(RedisBackend(redis))
+    return RateLimiter(backend, scope=scope, registry=ReplicaRegistry(redis, scope))

@@ -1,7 +1,7 @@
 """The `rate_limits` section of the policy file, parsed and checked (pure).
 
     rate_limits:
-      replicas: 3              # sidecars sharing the token; each falls back to 1/3 of a rate
+      replicas: 3              # optional: pins each one's outage share (default: live count)
       when_empty: wait         # wait (within the caller's deadline) | refuse
       max_wait: 10s            # never wait longer, whatever the deadline
       max_queue: 100           # calls waiting at once in one sidecar
@@ -83,6 +83,7 @@ class RateLimitConfig:
     max_wait: float = 10.0
     max_queue: int = 100
     replicas: int = 1
+    replicas_set: bool = False  # `replicas` given in the policy: it overrides the live count
     cooldown: float = 1.0
     max_cooldown: float = 300.0
     redis_timeout: float = 0.1
@@ -293,6 +294,7 @@ def parse_rate_limits(raw: Any) -> RateLimitConfig:  # noqa: C901
         values["max_queue"] = p.integer(section["max_queue"], ("max_queue",), 0)
     if "replicas" in section:
         values["replicas"] = p.integer(section["replicas"], ("replicas",), 1)
+        values["replicas_set"] = True
     if p.problems:
         raise RateLimitConfigError(p.problems)
     config = RateLimitConfig(**{k: v for k, v in values.items() if v is not None})

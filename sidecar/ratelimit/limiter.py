@@ -34,6 +34,7 @@ from sidecar.ratelimit.config import (
 )
 from sidecar.ratelimit.memory import MemoryBackend
 from sidecar.ratelimit.plan import Plan, plan_call
+from sidecar.ratelimit.replicas import ReplicaRegistry
 from sidecar.telemetry import metrics, tracing
 from sidecar.telemetry.metrics import RateLimitResult
 
@@ -52,18 +53,25 @@ class RateLimiter:
         scope: str,
         config: RateLimitConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        registry: ReplicaRegistry | None = None,
     ) -> None:
         """`config` applies to calls whose policy snapshot has no `rate_limits` section; a
         snapshot's section wins (so a policy reload takes effect on the next call)."""
         self._backend = backend
         self._scope = scope
         self._static = config
+        self._registry = registry  # the live replica count, when replicas share Redis
         self._clock = clock
         self._sections: SectionCache[RateLimitConfig | None] = SectionCache(
             SECTION, parse_rate_limits, config
         )
         self._waiting = 0
         self._paused_until = 0.0
+
+    @property
+    def live_replicas(self) -> int | None:
+        """Replicas registered in Redis as last seen; None without a registry."""
+        return None if self._registry is None else self._registry.count
 
     @property
     def waiting(self) -> int:
@@ -103,7 +111,7 @@ class RateLimiter:
             await self._admit(call, config)
 
     async def _admit(self, call: Call, config: RateLimitConfig) -> None:
-        plan = plan_call(config, call.spec.rpc, call.caller)
+        plan = plan_call(config, call.spec.rpc, call.caller, self.live_replicas)
         left = call.remaining()
         budget = config.max_wait if plan.when_empty is WhenEmpty.WAIT else 0.0
         if left is not None:
@@ -184,7 +192,7 @@ class RateLimiter:
                 },
             )
         self._paused_until = max(self._paused_until, now + seconds)
-        plan = plan_call(config, call.spec.rpc, call.caller)
+        plan = plan_call(config, call.spec.rpc, call.caller, self.live_replicas)
         app = next((b for b in plan.buckets if b.name == "app"), None)
         try:
             await self._backend.cooldown(Pause(self._scope, seconds, app, config.redis_timeout))
@@ -192,7 +200,14 @@ class RateLimiter:
             # The local pause above still holds this replica; the others learn on their own.
             log.exception("rate limits: could not record the upstream cooldown")
 
+    def start(self) -> None:
+        """Starts the replica heartbeat (when replicas share Redis)."""
+        if self._registry is not None:
+            self._registry.start()
+
     async def close(self) -> None:
+        if self._registry is not None:
+            await self._registry.close()
         await self._backend.close()
 
     def _cooldown_refusal(

@@ -229,6 +229,12 @@ DEGRADED = Gauge(
     "1 while the sidecar serves with a dependency down (a fallback, or --readiness degraded).",
     registry=REGISTRY,
 )
+LIVE_REPLICAS = Gauge(
+    f"{PREFIX}_ratelimit_live_replicas",
+    "Sidecars of this Crypto Pay app registered in Redis (heartbeat), as this one last saw; "
+    "each gets 1/N of every rate while Redis is down, unless rate_limits.replicas is set.",
+    registry=REGISTRY,
+)
 TRACE_CONTEXTS = Counter(
     f"{PREFIX}_trace_context_lookups",
     "Lookups of an invoice's creation trace (for webhook span links), by result.",
@@ -366,6 +372,10 @@ def ready(ok: bool) -> None:
 
 def degraded(on: bool) -> None:
     DEGRADED.set(1 if on else 0)
+
+
+def live_replicas(count: int) -> None:
+    LIVE_REPLICAS.set(count)
 
 
 def trace_context_lookup(result: LookupResult) -> None:

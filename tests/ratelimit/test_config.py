@@ -89,6 +89,7 @@ def test_full_section() -> None:
         max_wait=2.0,
         max_queue=50,
         replicas=3,
+        replicas_set=True,
         cooldown=0.5,
         max_cooldown=60.0,
         redis_timeout=0.05,
