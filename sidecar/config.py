@@ -36,6 +36,8 @@ class ConfigError(ValueError):
 class Settings:
     grpc_listen: str = "127.0.0.1:50051"
     http_listen: str | None = "127.0.0.1:8080"
+    # The Crypto Pay-compatible HTTP front (/api/{method}); None: off.
+    api_listen: str | None = None
     upstream_url: str = UPSTREAMS["mainnet"]
     token: Secret = field(default_factory=lambda: Secret(""))
     demo: bool = False
@@ -75,6 +77,13 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=_env("HTTP_LISTEN", "127.0.0.1:8080"),
         help="host:port for webhooks, /metrics, /healthz and /readyz; 'off' disables it "
         "(default %(default)s; env CRYPTOPAY_SIDECAR_HTTP_LISTEN)",
+    )
+    parser.add_argument(
+        "--api-listen",
+        default=_env("API_LISTEN", "off"),
+        help="host:port of the Crypto Pay-compatible HTTP front (/api/{method}) for existing "
+        "SDKs, with per-caller tokens from the policy; off by default "
+        "(env CRYPTOPAY_SIDECAR_API_LISTEN)",
     )
     parser.add_argument(
         "--upstream",
@@ -414,6 +423,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         grpc_listen=args.grpc_listen,
         http_listen=http_listen,
+        api_listen=None if args.api_listen in ("", "off", "none") else args.api_listen,
         upstream_url=upstream,
         token=token,
         demo=args.demo,

@@ -65,6 +65,9 @@ class Call:
     policy: PolicySnapshot | None = None
     # Upper bound of one upstream attempt, set by the retry step (None: the sidecar's default).
     attempt_timeout: float | None = None
+    # The upstream's raw answer behind a successful result (fresh or replayed); None when the
+    # answer was built from a stored message (the cache). The HTTP front sends it as is.
+    body: bytes | None = None
 
     def remaining(self) -> float | None:
         if self.deadline is None:
@@ -261,6 +264,7 @@ class Pipeline:
             }
         )
         if outcome.response is not None:
+            call.body = outcome.body
             for hook in self._after_success:
                 await hook(call, outcome.response)
             return outcome.response

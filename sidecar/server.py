@@ -23,6 +23,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from sidecar import http_server, logs
+from sidecar.api_front import ApiFront
 from sidecar.cache import admin as cache_admin
 from sidecar.cache.step import CacheStep
 from sidecar.config import ConfigError, Settings, split_host_port
@@ -81,6 +82,8 @@ class Sidecar:
     _health: Any = None  # grpc_health's aio HealthServicer (untyped)
     _upstream: HttpUpstream | None = None
     _http: web.AppRunner | None = None
+    _api: web.AppRunner | None = None
+    api_port: int = 0
     _emulator: Any = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _cache: CacheStep | None = None
@@ -179,6 +182,14 @@ class Sidecar:
             http_host, http_port = split_host_port(s.http_listen)
             self._http = await http_server.start(app, http_host, http_port, s.http)
             self.http_port = _bound_port(self._http) or http_port
+        if s.api_listen:
+            assert self.policy is not None
+            front = ApiFront(self.pipeline, self.policy)
+            api_app = http_server.create_app(self.readiness)
+            api_app.add_routes(front.routes())
+            api_host, api_port = split_host_port(s.api_listen)
+            self._api = await http_server.start(api_app, api_host, api_port, s.http)
+            self.api_port = _bound_port(self._api) or api_port
         if self._emulator is not None:
             self._deliver_demo_webhooks()
 
@@ -319,6 +330,8 @@ class Sidecar:
             await self._emulator.stop()
         if self._http is not None:
             await self._http.cleanup()
+        if self._api is not None:
+            await self._api.cleanup()
         if self._cache is not None:
             await self._cache.drain()
         if self._upstream is not None:

@@ -1,4 +1,6 @@
-"""Stored answers as bytes (pure): the response message, or a google.rpc.Status with details."""
+"""Stored answers as bytes (pure): the response message (with the upstream's raw answer, so a
+replay over the HTTP front is byte for byte the first answer), or a google.rpc.Status with
+details."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from sidecar.methods import MethodSpec
 from sidecar.outcome import Delivery, Outcome
 
 _RESPONSE = b"R"
+_RESPONSE_WITH_BODY = b"B"  # 4-byte big-endian length of the raw body, the body, the message
 _ERROR = b"E"
 _DETAIL_TYPES: tuple[type[Message], ...] = (
     error_details_pb2.ErrorInfo,
@@ -23,7 +26,11 @@ _CODES = {code.value[0]: code for code in grpc.StatusCode}
 
 def encode(outcome: Outcome) -> bytes:
     if outcome.response is not None:
-        return _RESPONSE + bytes(outcome.response.SerializeToString(deterministic=True))
+        message = bytes(outcome.response.SerializeToString(deterministic=True))
+        if outcome.body is not None:
+            body = bytes(outcome.body)
+            return _RESPONSE_WITH_BODY + len(body).to_bytes(4, "big") + body + message
+        return _RESPONSE + message
     assert outcome.error is not None
     error = outcome.error
     details = []
@@ -41,6 +48,12 @@ def decode(spec: MethodSpec, payload: bytes) -> Outcome:
         response = spec.response_type()
         response.ParseFromString(body)
         return Outcome(Delivery.DONE, response=response)
+    if tag == _RESPONSE_WITH_BODY:
+        size = int.from_bytes(body[:4], "big")
+        raw, message = body[4 : 4 + size], body[4 + size :]
+        response = spec.response_type()
+        response.ParseFromString(message)
+        return Outcome(Delivery.DONE, response=response, body=raw)
     if tag != _ERROR:
         raise ValueError(f"unknown stored answer tag {tag!r}")
     status = status_pb2.Status()

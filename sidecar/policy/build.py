@@ -78,6 +78,7 @@ def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> Caller
         )
 
     keys = raw.get("key_sha256", ())
+    tokens = raw.get("token_sha256", ())
     amounts = {
         code: AmountLimit(
             code,
@@ -105,6 +106,7 @@ def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> Caller
     return CallerRules(
         name=name,
         key_sha256=(keys,) if isinstance(keys, str) else tuple(keys),
+        token_sha256=(tokens,) if isinstance(tokens, str) else tuple(tokens),
         rpcs=names("rpcs"),
         assets=names("assets"),
         fiats=names("fiats"),

@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 from sidecar.methods import BY_RPC
 from sidecar.policy import build, schema
 from sidecar.policy.evaluate import cap_allows, cap_finding, evaluate, facts
-from sidecar.policy.identity import key_digest
+from sidecar.policy.identity import key_digest, new_token
 from sidecar.policy.lint import LintContext, errors, lint
 from sidecar.policy.loader import read
 from sidecar.policy.model import DEFAULT_CALLER, Mode
@@ -79,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="amount already spent or reserved in each of the caller's caps on ASSET",
     )
 
+    new_token = commands.add_parser(
+        "new-token",
+        help="print a fresh Crypto-Pay-API-Token for a caller of the HTTP front, and the "
+        "token_sha256 line for the policy",
+    )
+    new_token.add_argument("caller", metavar="CALLER", help="the caller the token is for")
     commands.add_parser("schema", help="print the JSON Schema of policy files")
     commands.add_parser(
         "hash-key",
@@ -96,6 +102,15 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
         return run_explain(args, out)
     if command == "schema":
         out.write(schema.render())
+        return 0
+    if command == "new-token":
+        token = new_token()
+        out.write(
+            f"token for caller {args.caller!r} (give it to the app; it is shown only once):\n"
+            f"  {token}\n"
+            f"paste under callers.{args.caller} in the policy:\n"
+            f"  token_sha256: {key_digest(token)}\n"
+        )
         return 0
     if command == "hash-key":
         key = sys.stdin.readline().rstrip("\r\n")

@@ -1,4 +1,5 @@
-"""Who is calling (pure): the caller named in gRPC metadata, authenticated by its key.
+"""Who is calling (pure): the caller named in gRPC metadata, authenticated by its key, or the
+caller whose Crypto-Pay-API-Token an HTTP front call carries.
 
 In the sidecar pattern the default caller is the local application: a call that names no caller
 runs as `default`, unless the policy requires identity. A call that names a caller must name a
@@ -10,6 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
+import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -25,7 +29,8 @@ class Identified:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    reason: str  # CALLER_REQUIRED, CALLER_UNKNOWN, CALLER_KEY_MISSING, CALLER_KEY_INVALID
+    # CALLER_REQUIRED, CALLER_UNKNOWN, CALLER_KEY_MISSING, CALLER_KEY_INVALID, TOKEN_INVALID
+    reason: str
     message: str
     caller: str | None = None  # as claimed by the call
 
@@ -34,8 +39,39 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# Where the HTTP front puts the Crypto-Pay-API-Token it received.
+TOKEN_HEADER = "crypto-pay-api-token"
+TOKEN_PATTERN = re.compile(r"\d{1,20}:[A-Za-z0-9]{35}")
+
+
+def new_token() -> str:
+    """A fresh caller token in the shape SDKs validate (`<digits>:<35 alphanumerics>`)."""
+    alphabet = string.ascii_letters + string.digits
+    prefix = str(secrets.randbelow(9 * 10**8) + 10**8)
+    return prefix + ":" + "".join(secrets.choice(alphabet) for _ in range(35))
+
+
+def caller_for_token(policy: PolicySnapshot, token: str) -> str | None:
+    """The caller whose token_sha256 matches `token`, compared in constant time against every
+    configured token; None when no caller has it."""
+    digest = key_digest(token)
+    found: str | None = None
+    for name, rules in policy.callers.items():
+        for expected in rules.token_sha256:
+            if hmac.compare_digest(digest, expected) and found is None:
+                found = name
+    return found
+
+
 def identify(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | Refusal:
     identity = policy.identity
+    token = metadata.get(TOKEN_HEADER)
+    if token is not None:
+        # A token is an explicit claim: it is checked whatever identity mode says.
+        caller = caller_for_token(policy, token)
+        if caller is None:
+            return Refusal("TOKEN_INVALID", "the Crypto-Pay-API-Token is not a caller's token")
+        return Identified(caller)
     if identity.mode is Mode.OFF:
         return Identified(DEFAULT_CALLER)
     refusal = _check(policy, metadata)

@@ -318,25 +318,26 @@ def semantic(data: Mapping[str, Any], context: LintContext) -> list[LintError]:
                 Severity.WARNING,
             )
         )
-    seen_keys: dict[str, str] = {}
-    for name, rules in callers.items():
-        if not isinstance(rules, Mapping):
-            continue
-        for i, digest in enumerate(_keys(rules.get("key_sha256"))):
-            if digest in seen_keys:
-                out.append(
-                    LintError(
-                        (
-                            "callers",
-                            name,
-                            "key_sha256",
-                            *((i,) if isinstance(rules.get("key_sha256"), list) else ()),
-                        ),
-                        f"the same key is already the key of caller {seen_keys[digest]!r}; each "
-                        "caller needs its own key",
+    for field, what in (("key_sha256", "key"), ("token_sha256", "token")):
+        seen_keys: dict[str, str] = {}
+        for name, rules in callers.items():
+            if not isinstance(rules, Mapping):
+                continue
+            for i, digest in enumerate(_keys(rules.get(field))):
+                if digest in seen_keys:
+                    out.append(
+                        LintError(
+                            (
+                                "callers",
+                                name,
+                                field,
+                                *((i,) if isinstance(rules.get(field), list) else ()),
+                            ),
+                            f"the same {what} is already the {what} of caller "
+                            f"{seen_keys[digest]!r}; each caller needs its own {what}",
+                        )
                     )
-                )
-            seen_keys.setdefault(digest, name)
+                seen_keys.setdefault(digest, name)
     blocks: list[tuple[Path, Mapping[str, Any]]] = []
     if isinstance(data.get("defaults"), Mapping):
         blocks.append((("defaults",), data["defaults"]))

@@ -109,6 +109,8 @@ class CheckRule:
 class CallerRules:
     name: str
     key_sha256: tuple[str, ...] = ()
+    # SHA-256 of the caller's Crypto-Pay-API-Token for the HTTP front.
+    token_sha256: tuple[str, ...] = ()
     rpcs: NameRule | None = None
     assets: NameRule | None = None
     fiats: NameRule | None = None

@@ -148,7 +148,20 @@ def _rules_object(with_key: bool) -> dict[str, Any]:
                 },
             ],
         }
-        obj["required"] = ["key_sha256"]
+        properties["token_sha256"] = {
+            "description": "SHA-256 (hex) of the caller's Crypto-Pay-API-Token for the HTTP "
+            "front (`policy new-token`); a list during a rotation",
+            "anyOf": [
+                {"$ref": "#/$defs/sha256"},
+                {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/sha256"},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+            ],
+        }
+        obj["anyOf"] = [{"required": ["key_sha256"]}, {"required": ["token_sha256"]}]
     return obj
 
 
