@@ -9,11 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import urlsplit
 
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
+from sidecar import decimals
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 
@@ -26,9 +28,12 @@ MAX_EXPIRES_IN = 2_678_400
 MAX_COUNT = 1000
 MAX_CODE = 32
 
-_DECIMAL = re.compile(r"^\d{1,20}(\.\d{1,18})?$")
-_CODE = re.compile(r"^[A-Za-z0-9]+$")
-_USERNAME = re.compile(r"^@?[A-Za-z0-9_]{1,64}$")
+# Always fullmatch: "$" would also match before a trailing newline.
+_CODE = re.compile(r"[A-Za-z0-9]+")
+_USERNAME = re.compile(r"@?[A-Za-z0-9_]{1,64}")
+# google.protobuf.Timestamp's documented range: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+_MIN_SECONDS = -62_135_596_800
+_MAX_SECONDS = 253_402_300_799
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +56,22 @@ class _Check:
             if required:
                 self.fail(field, 'is required: a decimal string greater than 0, e.g. "10.5"')
             return
-        if not _DECIMAL.match(value):
-            self.fail(field, f'must be a plain decimal string such as "10.5", got "{value[:40]}"')
+        if not decimals.is_plain(value):
+            self.fail(
+                field,
+                'must be a plain decimal string of ASCII digits such as "10.5" (at most 20 '
+                f"digits and 18 decimal places, nothing before or after), got {value[:40]!r}",
+            )
             return
-        try:
-            if Decimal(value) <= 0:
-                self.fail(field, f'must be greater than 0, got "{value}"')
-        except InvalidOperation:
-            self.fail(field, f'is not a decimal number: "{value[:40]}"')
+        if Decimal(value) <= 0:
+            self.fail(field, f'must be greater than 0, got "{value}"')
 
     def code(self, field: str, value: str, required: bool = False, what: str = "asset") -> None:
         if not value:
             if required:
                 self.fail(field, f"is required: an {what} code such as USDT")
             return
-        if len(value) > MAX_CODE or not _CODE.match(value):
+        if len(value) > MAX_CODE or not _CODE.fullmatch(value):
             self.fail(field, f"must be an {what} code of letters and digits, got {value[:40]!r}")
 
     def max_chars(self, field: str, value: str, limit: int) -> None:
@@ -136,7 +142,7 @@ def _create_check(r: pb.CreateCheckRequest, c: _Check) -> None:
     c.amount("amount", r.amount)
     if r.pin_to_user_id < 0:
         c.fail("pin_to_user_id", f"must be a positive Telegram user id, got {r.pin_to_user_id}")
-    if r.pin_to_username and not _USERNAME.match(r.pin_to_username):
+    if r.pin_to_username and not _USERNAME.fullmatch(r.pin_to_username):
         c.fail("pin_to_username", "must be a Telegram username (letters, digits, underscore)")
     if r.pin_to_user_id and r.pin_to_username:
         c.fail("pin_to_username", "cannot be combined with pin_to_user_id: pin to one of them")
@@ -200,6 +206,32 @@ def _nothing(_r: Message, _c: _Check) -> None:
     return None
 
 
+def _enums_and_timestamps(request: Message, c: _Check) -> None:
+    """Every request: enum numbers the API knows, Timestamps in their documented range. Both
+    would otherwise fail only when the request is mapped to the upstream's parameters."""
+    for field, value in request.ListFields():
+        enum, message = field.enum_type, field.message_type
+        if field.type == FieldDescriptor.TYPE_ENUM and enum is not None:
+            values = value if field.is_repeated else [value]
+            for number in values:
+                if number not in enum.values_by_number:
+                    names = ", ".join(v.name for v in enum.values if v.number)
+                    c.fail(field.name, f"unknown value {number}: use one of {names}")
+        elif (
+            message is not None
+            and message.full_name == "google.protobuf.Timestamp"
+            and not field.is_repeated
+        ):
+            if not 0 <= value.nanos < 1_000_000_000:
+                c.fail(field.name, f"nanos must be between 0 and 999999999, got {value.nanos}")
+            if not _MIN_SECONDS <= value.seconds <= _MAX_SECONDS:
+                c.fail(
+                    field.name,
+                    "must be between 0001-01-01 and 9999-12-31 (seconds "
+                    f"{_MIN_SECONDS}..{_MAX_SECONDS}), got seconds={value.seconds}",
+                )
+
+
 _VALIDATORS: dict[type[Message], Callable[[object, _Check], None]] = {
     pb.CreateInvoiceRequest: _create_invoice,  # type: ignore[dict-item]
     pb.DeleteInvoiceRequest: _delete_invoice,  # type: ignore[dict-item]
@@ -220,6 +252,9 @@ def validate(request: Message, *, spend_id_derived: bool = False) -> list[Violat
     gets one derived from it.
     """
     check = _Check()
+    _enums_and_timestamps(request, check)
+    if check.violations:
+        return check.violations  # the checks below read these fields
     if isinstance(request, pb.TransferRequest):
         _transfer(request, check, spend_id_derived)
     else:

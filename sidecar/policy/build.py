@@ -9,6 +9,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from sidecar import decimals
 from sidecar.policy import sections
 from sidecar.policy.loader import Document
 from sidecar.policy.model import (
@@ -92,7 +93,7 @@ def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> Caller
         SpendCap(
             index=i,
             asset=cap["asset"],
-            max=Decimal(cap["max"]),
+            max=decimals.parse(cap["max"]),
             window=window(cap["window"], cap.get("time_zone", "UTC")),
             rpcs=frozenset(cap.get("rpcs", SPEND_RPCS)),
             mode=rule_mode(cap),
@@ -148,4 +149,4 @@ def window(text: str, time_zone: str = "UTC") -> Window:
 
 
 def _amount(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
+    return None if value is None else decimals.parse(value)

@@ -19,6 +19,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
+from sidecar import decimals
 from sidecar.methods import METHODS
 from sidecar.policy import schema as policy_schema
 from sidecar.policy import sections
@@ -518,7 +519,7 @@ def _keys(value: Any) -> list[str]:
 
 
 def _decimal(value: Any) -> Decimal | None:
-    if isinstance(value, str) and re.match(policy_schema.AMOUNT_PATTERN, value):
+    if isinstance(value, str) and decimals.is_plain(value):
         return Decimal(value)
     return None
 

@@ -13,7 +13,8 @@ from typing import Any
 from sidecar.methods import METHODS
 from sidecar.policy import sections
 
-AMOUNT_PATTERN = r"^[0-9]{1,20}(\.[0-9]{1,18})?$"
+# "(?![\s\S])" ends the string for ECMA-262 and Python alike ("$" allows a final newline).
+AMOUNT_PATTERN = r"^[0-9]{1,20}(\.[0-9]{1,18})?(?![\s\S])"
 CODE_PATTERN = r"^[A-Z0-9]{1,32}$"
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CALLER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"

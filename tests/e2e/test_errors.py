@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
@@ -37,6 +38,28 @@ INVALID: list[tuple[str, Message, set[str]]] = [
     ("GetInvoices", pb.GetInvoicesRequest(count=1001), {"count"}),
     ("GetTransfers", pb.GetTransfersRequest(offset=-1), {"offset"}),
     ("GetChecks", pb.GetChecksRequest(check_ids=[0]), {"check_ids"}),
+    # Digits that Python's Decimal and regex \d accept, but the API's ASCII grammar does not.
+    *(
+        ("Transfer", pb.TransferRequest(user_id=1, asset="TON", amount=a, spend_id="s"), {"amount"})
+        for a in ("\uff11\uff10", "\u0661\u0660", "5\n", " 5", "+5", "5e1", "1_0")
+    ),
+    ("CreateCheck", pb.CreateCheckRequest(asset="TON\n", amount="1"), {"asset"}),
+    # Enum numbers the API does not know, and Timestamps out of their range.
+    (
+        "CreateInvoice",
+        pb.CreateInvoiceRequest(asset="TON", amount="1", currency_type=99),
+        {"currency_type"},
+    ),
+    (
+        "CreateInvoice",
+        pb.CreateInvoiceRequest(asset="TON", amount="1", paid_btn_name=99),
+        {"paid_btn_name"},
+    ),
+    ("GetInvoices", pb.GetInvoicesRequest(status=99), {"status"}),
+    ("GetChecks", pb.GetChecksRequest(status=-5), {"status"}),
+    ("GetStats", pb.GetStatsRequest(start_at=Timestamp(seconds=1, nanos=-1)), {"start_at"}),
+    ("GetStats", pb.GetStatsRequest(end_at=Timestamp(seconds=1, nanos=10**9)), {"end_at"}),
+    ("GetStats", pb.GetStatsRequest(end_at=Timestamp(seconds=253_402_300_800)), {"end_at"}),
 ]
 
 

@@ -88,6 +88,28 @@ ERRORS = [
         "defaults.amounts.USDT.max",
         "not a plain decimal",
     ),
+    *(
+        (
+            f"non-ascii-amount-{i}",
+            f"version: 1\ndefaults:\n  amounts:\n    USDT: {{max: {text}}}\n",
+            4,
+            "defaults.amounts.USDT.max",
+            "not a plain decimal",
+        )
+        # Full-width and Arabic-Indic digits, and a trailing newline in a quoted string.
+        for i, text in enumerate(['"\uff11\uff10"', '"\u0661\u0660"', '"5\\n"'])
+    ),
+    *(
+        (
+            f"non-ascii-cap-{i}",
+            f"version: 1\ndefaults:\n  spend_caps:\n    - {{asset: USDT, max: {text}, "
+            "window: calendar_day}\n",
+            4,
+            "defaults.spend_caps.0.max",
+            "not a plain decimal",
+        )
+        for i, text in enumerate(['"\u0661\u0660"', '"100\\n"'])
+    ),
     (
         "too-fine-amount",
         "version: 1\ndefaults:\n  amounts:\n    USDT: {max: '0.0000000000000000001'}\n",
