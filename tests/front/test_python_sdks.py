@@ -13,7 +13,7 @@ import pytest
 
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.policy.identity import key_digest, new_token
-from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
+from tests.conftest import EmulatorControl, RunningSidecar, SpanRecorder, start_sidecar
 from tests.tools import unavailable
 
 try:
@@ -202,3 +202,23 @@ async def test_unknown_method_and_parameter(front: Front) -> None:
         ) as response:
             assert response.status == 400
             assert (await response.json())["error"]["name"] == "BAD_REQUEST"
+
+
+async def test_server_span_continues_the_callers_traceparent(
+    front: Front, spans: SpanRecorder
+) -> None:
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    headers = {
+        "Crypto-Pay-API-Token": SHOP,
+        "traceparent": f"00-{trace_id}-00f067aa0ba902b7-01",
+    }
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{front.base}/api/getBalance", headers=headers) as response,
+    ):
+        assert response.status == 200
+    (server,) = await spans.ended("GET /api/getBalance")
+    assert format(server.context.trace_id, "032x") == trace_id
+    assert server.parent is not None and format(server.parent.span_id, "016x") == "00f067aa0ba902b7"
+    attempts = [s for s in spans.finished() if s.context.trace_id == server.context.trace_id]
+    assert len(attempts) > 1  # the request path's own spans are in the same trace
