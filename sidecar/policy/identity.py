@@ -39,6 +39,19 @@ def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+# The policy's caller-name syntax (schema.CALLER_PATTERN), always matched whole.
+_CALLER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def shown_name(claimed: str) -> str:
+    """An unknown caller name as logs and errors may show it: verbatim when it has the shape of
+    a caller name, otherwise a short fingerprint. A key sent in the name header by mistake
+    (swapped headers) must never be written out."""
+    if _CALLER_NAME.fullmatch(claimed):
+        return claimed
+    return f"sha256:{key_digest(claimed)[:12]} (not a caller name; {len(claimed)} characters)"
+
+
 # Where the HTTP front puts the Crypto-Pay-API-Token it received.
 TOKEN_HEADER = "crypto-pay-api-token"
 TOKEN_PATTERN = re.compile(r"\d{1,20}:[A-Za-z0-9]{35}")
@@ -94,13 +107,18 @@ def _check(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | 
                 f"{identity.key_header} (your key)",
             )
         return Identified(DEFAULT_CALLER)
-    shown = claimed[:64]
     rules = policy.callers.get(claimed)
+    shown = shown_name(claimed)
     if rules is None:
         return Refusal(
             "CALLER_UNKNOWN",
             f"caller {shown!r} (metadata {identity.caller_header}) is not defined in the "
-            "policy; ask the platform team to add it, or check the spelling",
+            "policy; ask the platform team to add it, or check the spelling"
+            + (
+                ""
+                if shown == claimed
+                else f" (did you swap {identity.caller_header} and {identity.key_header}?)"
+            ),
             shown,
         )
     key = metadata.get(identity.key_header, "")

@@ -80,3 +80,28 @@ def test_custom_header_names() -> None:
         "payouts"
     )
     assert isinstance(identify(custom, {CALLER: "payouts", KEY_HEADER: KEY}), Refusal)
+
+
+@pytest.mark.parametrize(
+    "misplaced",
+    [
+        "k3y/with+base64=chars",  # a key sent in the caller-name header (swapped headers)
+        "a" * 65,  # longer than any caller name
+        "line\nbreak",
+    ],
+)
+def test_an_unknown_caller_name_that_is_no_name_is_shown_as_a_fingerprint(misplaced: str) -> None:
+    result = identify(policy(True), {CALLER: misplaced, KEY_HEADER: "payouts"})
+    assert isinstance(result, Refusal) and result.reason == "CALLER_UNKNOWN"
+    # The message is logged as the decision's reason and `caller` as its caller field.
+    assert misplaced.strip() not in result.message and misplaced.strip() not in (
+        result.caller or ""
+    )
+    assert result.caller is not None and result.caller.startswith("sha256:")
+    assert "did you swap" in result.message
+
+
+def test_an_unknown_caller_name_that_looks_like_a_name_is_shown_as_it_is() -> None:
+    result = identify(policy(True), {CALLER: "payroll", KEY_HEADER: KEY})
+    assert isinstance(result, Refusal) and result.caller == "payroll"
+    assert "'payroll'" in result.message and "did you swap" not in result.message
