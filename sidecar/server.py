@@ -28,7 +28,6 @@ from sidecar.cache import admin as cache_admin
 from sidecar.cache.step import CacheStep
 from sidecar.config import ConfigError, Settings, split_host_port
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
-from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as webhook_pb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as webhook_pb_grpc
 from sidecar.idempotency.step import IdempotencyStep
@@ -39,7 +38,7 @@ from sidecar.policy.reload import PolicyHolder, PolicyWatcher, describe, load, l
 from sidecar.policy.step import PolicyStep
 from sidecar.ratelimit.limiter import RateLimiter
 from sidecar.retry.retrier import Retrier
-from sidecar.service import CryptoPayService
+from sidecar.service import CryptoPayService, add_to_server
 from sidecar.stores import AppScope, Stores
 from sidecar.telemetry import health as health_model
 from sidecar.telemetry import metrics, tracing
@@ -160,7 +159,7 @@ class Sidecar:
         )
         # Its methods are made from the method table, which the stubs' type checker cannot see.
         service = CryptoPayService(self.pipeline)  # type: ignore[abstract]
-        pb_grpc.add_CryptoPayServiceServicer_to_server(service, server)
+        add_to_server(service, server)
         webhook_pb_grpc.add_WebhookServiceServicer_to_server(WebhookService(self.webhooks), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(

@@ -9,9 +9,10 @@ import time
 from collections.abc import Awaitable, Callable
 
 import grpc
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 
 from sidecar.errors import RpcError, refusal
+from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.methods import BY_RPC, METHODS
 from sidecar.pipeline import Call, Pipeline, metadata_dict
@@ -22,6 +23,45 @@ log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Message, Message]
 
 
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["CryptoPayService"].full_name
+
+
+class Undecodable:
+    """Handed to the servicer in place of a request whose bytes are not a valid message, so
+    it is answered INVALID_ARGUMENT (grpc's own deserializer failure would answer UNKNOWN)."""
+
+    __slots__ = ("message_type", "reason")
+
+    def __init__(self, message_type: type[Message], reason: str) -> None:
+        self.message_type = message_type
+        self.reason = reason
+
+
+def _deserializer(message_type: type[Message]) -> Callable[[bytes], Message | Undecodable]:
+    def deserialize(data: bytes) -> Message | Undecodable:
+        try:
+            return message_type.FromString(data)
+        except DecodeError as exc:  # a truncated varint, invalid UTF-8 in a string field...
+            return Undecodable(message_type, str(exc)[:200])
+
+    return deserialize
+
+
+def add_to_server(service: CryptoPayService, server: grpc.aio.Server) -> None:
+    """Registers the service like the generated add_..._to_server, with deserializers that turn
+    undecodable bytes into an INVALID_ARGUMENT answer."""
+    handlers = {
+        spec.rpc: grpc.unary_unary_rpc_method_handler(
+            getattr(service, spec.rpc),
+            request_deserializer=_deserializer(spec.request_type),
+            response_serializer=spec.response_type.SerializeToString,
+        )
+        for spec in METHODS
+    }
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE_NAME, handlers),))
+    server.add_registered_method_handlers(SERVICE_NAME, handlers)  # type: ignore[attr-defined]
+
+
 class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
     def __init__(self, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
@@ -29,6 +69,14 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
     async def _serve(self, rpc: str, request: Message, context: Context) -> Message:
         started = time.perf_counter()
         metrics.rpc_started(rpc)
+        if isinstance(request, Undecodable):
+            seconds = time.perf_counter() - started
+            metrics.rpc_finished(rpc, grpc.StatusCode.INVALID_ARGUMENT, seconds)
+            await context.abort(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"{rpc}: the request is not a valid {request.message_type.DESCRIPTOR.full_name} "
+                f"message ({request.reason}); send it with the generated client or stubs",
+            )
         remaining = context.time_remaining()
         call = Call(
             spec=BY_RPC[rpc],

@@ -11,7 +11,7 @@ from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
-from tests.conftest import EmulatorControl, start_sidecar
+from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
 from tests.helpers import free_port, new_token, rich_details
 
 Stub = pb_grpc.CryptoPayServiceStub
@@ -256,3 +256,34 @@ async def test_live_refusals_pass_through_with_their_name(
     assert info.domain == "pay.crypt.bot" and info.metadata["http_status"] == "400"
     assert name in (error.details() or "")
     assert await control.api_requests(token) == 1
+
+
+def _string_field(message: type[Message], name: str, raw: bytes) -> bytes:
+    number = message.DESCRIPTOR.fields_by_name[name].number
+    return bytes([(number << 3) | 2, len(raw)]) + raw
+
+
+UNDECODABLE = [
+    ("GetInvoices", b"\x08"),  # a varint field whose value is cut off
+    ("DeleteInvoice", b"\x08\xff\xff"),  # a varint that never ends
+    ("CreateInvoice", _string_field(pb.CreateInvoiceRequest, "asset", b"\xff\xfe")),  # not UTF-8
+    ("Transfer", b"\x12\x10ab"),  # a length beyond the end
+]
+
+
+@pytest.mark.parametrize(("rpc", "raw"), UNDECODABLE, ids=[r for r, _ in UNDECODABLE])
+async def test_bytes_that_are_no_message_are_invalid_argument(
+    sidecar: RunningSidecar, control: EmulatorControl, rpc: str, raw: bytes
+) -> None:
+    before = await control.api_requests()
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        # No serializers: the bytes go on the wire as they are.
+        call = channel.unary_unary(f"/cryptopay.v1.CryptoPayService/{rpc}", None, None)
+        with pytest.raises(grpc.aio.AioRpcError) as info:
+            await call(raw, timeout=10)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not a valid cryptopay.v1." in (info.value.details() or "")
+    assert await control.api_requests() == before
+    # The service still answers well-formed calls afterwards.
+    async with grpc.aio.insecure_channel(sidecar.target) as channel:
+        await pb_grpc.CryptoPayServiceStub(channel).GetBalance(pb.GetBalanceRequest(), timeout=10)
