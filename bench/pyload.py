@@ -191,7 +191,7 @@ def run(
             raise RuntimeError("a Python load worker failed")
     rows: list[tuple[int, int, int]] = []
     for out in outs:
-        rows += [tuple(r) for r in json.loads(out.read_text())]  # type: ignore[misc]
+        rows += [tuple(r) for r in json.loads(out.read_text())]
     kept, achieved = measured(rows, warmup_s)
     codes = Counter(r[1] for r in rows)
     ok = [r for r in kept if 200 <= r[1] < 300]

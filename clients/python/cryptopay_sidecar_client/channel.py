@@ -129,7 +129,7 @@ class _AioDefaults(_AioUnaryUnary, _AioUnaryStream):
         return await continuation(self._details(details, unary=False), request)
 
 
-class _SyncCallDetails(grpc.ClientCallDetails):  # type: ignore[misc]
+class _SyncCallDetails(grpc.ClientCallDetails):
     def __init__(self, base: Any, timeout: float | None, metadata: list[tuple[str, Any]]) -> None:
         self.method = base.method
         self.timeout = timeout
