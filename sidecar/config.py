@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class Settings:
     # balancers and kube-proxy stop routing here first.
     shutdown_delay: float = 0.0
     request_timeout: float = 30.0
+    # Seconds a spend reservation outlives a process that died before settling it.
+    spend_lease: float = 900.0
     max_concurrent_rpcs: int = 1000
     redis_probe_interval: float = 1.0
     # strict: a required dependency down (Redis) makes the sidecar not ready; degraded: it stays
@@ -166,6 +169,14 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=float(_env("REQUEST_TIMEOUT", "30") or 30),
         help="upper bound of one upstream attempt, in seconds (default %(default)s)",
+    )
+    parser.add_argument(
+        "--spend-lease",
+        type=float,
+        default=_number("SPEND_LEASE", 900.0),
+        help="seconds after which a spend reservation that was never settled (its process died) "
+        "stops counting against its cap; calls holding one end before it (default %(default)s; "
+        "env CRYPTOPAY_SIDECAR_SPEND_LEASE)",
     )
     add_webhook_arguments(parser)
     add_http_arguments(parser)
@@ -413,6 +424,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     http_listen = None if args.http_listen in ("", "off", "none") else args.http_listen
     if args.shutdown_delay < 0 or args.grace < 0:
         raise ConfigError("--shutdown-delay and --grace must be 0 or more seconds")
+    if not (math.isfinite(args.spend_lease) and args.spend_lease >= 1):
+        raise ConfigError("--spend-lease must be at least 1 second (default 900)")
     redis_url = args.redis_url or _env("REDIS_URL")
     if args.demo:
         token = Secret(DEMO_TOKEN)
@@ -436,6 +449,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         grace_seconds=args.grace,
         shutdown_delay=args.shutdown_delay,
         request_timeout=args.request_timeout,
+        spend_lease=args.spend_lease,
         readiness=args.readiness,
         webhooks=webhook_settings_from_args(args, args.demo),
         http=http_limits_from_args(args),

@@ -249,7 +249,12 @@ class Sidecar:
         # Counters are per Crypto Pay app (the token's numeric prefix, which is not secret), so
         # several apps can share one Redis.
         assert self._stores is not None
-        self._policy_step = PolicyStep(self.policy, self._stores.spend(), self._stores.scope.app_id)
+        self._policy_step = PolicyStep(
+            self.policy,
+            self._stores.spend(),
+            self._stores.scope.app_id,
+            lease=s.spend_lease,
+        )
         if s.policy_path is not None:
             self._watcher = PolicyWatcher(
                 self.policy, s.policy_path, self._lint_context(), s.policy_poll_interval

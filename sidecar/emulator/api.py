@@ -40,8 +40,13 @@ async def _handle(request: web.Request, method: str) -> web.StreamResponse:
     if rule is not None:
         record.fault()
         if rule.kind is FaultKind.LATENCY:
+            # Read first, as a real server has the request before it is slow: a client that
+            # gives up waiting does not undo the operation.
+            await request.read()
             await asyncio.sleep(rule.latency_ms / 1000)
         elif rule.kind is FaultKind.STATUS:
+            if rule.latency_ms:  # a slow failure: nothing is performed
+                await asyncio.sleep(rule.latency_ms / 1000)
             return _fault_answer(record, rule)
         elif rule.kind is FaultKind.DROP:
             return _drop(record, request)

@@ -61,6 +61,8 @@ async def start_emulator(
     runner = web.AppRunner(
         app,
         handle_signals=False,
+        # A request held by a latency fault must not hold a stop for a minute (aiohttp's default).
+        shutdown_timeout=1.0,
         # Access logs cost real time at thousands of requests; only pay for them when debugging.
         access_log=logging.getLogger("aiohttp.access") if level <= logging.DEBUG else None,
     )

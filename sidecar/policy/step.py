@@ -39,6 +39,15 @@ DECISION_TRAILER = "cryptopay-policy-decision"  # id of the logged (would-be) de
 DENIED = "POLICY_DENIED"
 SETTLE_RETRY_DELAYS = (0.05, 0.25)
 STORE_UNAVAILABLE = "SPEND_STORE_UNAVAILABLE"
+# A reservation's lease: far longer than any call (the call's deadline is capped below it), so
+# only a reservation whose process died is ever freed by its lease.
+SPEND_LEASE = 900.0
+COMMIT_RETRY_INTERVAL = 2.0  # a commit the store refused is tried again this often
+
+
+def lease_margin(lease: float) -> float:
+    """How long before its lease ends a call holding reservations must be over: time to settle."""
+    return min(60.0, lease / 4)
 
 
 class SnapshotSource(Protocol):
@@ -80,11 +89,13 @@ class PolicyStep:
         spend: SpendStore | None,
         namespace: str,
         clock: Callable[[], float] = time.time,
+        lease: float = SPEND_LEASE,
     ) -> None:
         self._holder = holder
         self._spend = spend
         self._namespace = namespace
         self._clock = clock
+        self._lease = lease
 
     async def run(self, call: Call, next: Next) -> Outcome:
         with tracing.span("policy"):
@@ -132,9 +143,16 @@ class PolicyStep:
         if not evaluation.caps or request.amount is None:
             _allowed(audit)
             return ALLOWED
+        lease_ends = time.monotonic() + self._lease
         held = await self._reserve(call, policy, who, evaluation.caps, request, audit)
         _allowed(audit)
-        return _SpendDecision(self._spend, held, call) if held else ALLOWED
+        if not held:
+            return ALLOWED
+        # The call ends (its attempts cancelled, its outcome settled) before the lease does, so
+        # a lease only ever frees the reservations of a process that is gone.
+        limit = lease_ends - lease_margin(self._lease)
+        call.deadline = limit if call.deadline is None else min(call.deadline, limit)
+        return _SpendDecision(self._spend, held, call, lease_ends)
 
     async def _reserve(
         self,
@@ -162,7 +180,13 @@ class PolicyStep:
                 raise RuntimeError("spend caps without a spend store")  # prevented at load
             try:
                 result = await self._spend.reserve(
-                    bucket, rid, amount, cap.max, force=cap.mode is Mode.AUDIT, owner=owner
+                    bucket,
+                    rid,
+                    amount,
+                    cap.max,
+                    force=cap.mode is Mode.AUDIT,
+                    owner=owner,
+                    lease=self._lease,
                 )
             except StoreUnavailable as exc:
                 # The script may have run and only its answer been lost (a timeout): free what
@@ -205,10 +229,13 @@ class PolicyStep:
 
 
 class _SpendDecision:
-    def __init__(self, store: SpendStore | None, held: list[_Held], call: Call) -> None:
+    def __init__(
+        self, store: SpendStore | None, held: list[_Held], call: Call, lease_ends: float
+    ) -> None:
         self._store = store
         self._held = held
         self._call = call
+        self._lease_ends = lease_ends  # time.monotonic()
 
     async def settle(self, outcome: Outcome | None) -> None:
         # Shielded: a cancelled call must still commit or release what it reserved.
@@ -225,29 +252,36 @@ class _SpendDecision:
                 "reservation_id": h.reservation_id,
                 "bucket": h.bucket.key,
             }
+            if action is Settlement.KEEP:
+                if not h.owned:
+                    continue  # a retry never settles what the first call reserved
+                # The money may be gone: it counts as spent until the window passes.
+                log.warning("outcome unknown: spend reservation counted as spent", extra=extra)
             try:
-                if action is Settlement.COMMIT:
-                    done = await _persist(partial(store.commit, h.bucket, h.reservation_id))
-                    if not done and h.owned:
-                        log.warning("spend reservation to commit was not found", extra=extra)
-                elif not h.owned:
-                    # A retry never frees what the first call reserved: that call settles it.
+                if action is Settlement.RELEASE:
+                    if h.owned:
+                        await _persist(
+                            partial(store.release, h.bucket, h.reservation_id, owner=h.owner)
+                        )
                     continue
-                elif action is Settlement.RELEASE:
-                    await _persist(
-                        partial(store.release, h.bucket, h.reservation_id, owner=h.owner)
-                    )
-                else:
-                    log.warning(
-                        "outcome unknown: spend reservation kept until its window passes",
-                        extra=extra,
-                    )
+                done = await _persist(partial(store.commit, h.bucket, h.reservation_id))
+                if not done and h.owned:
+                    log.warning("spend reservation to commit was not found", extra=extra)
             except StoreUnavailable as exc:
-                # The reservation stays counted until it expires: safe, if pessimistic.
+                if action is Settlement.RELEASE:
+                    # It stays counted until its lease ends: safe, if pessimistic.
+                    log.error(
+                        "spend store unreachable; a reservation to release stays counted "
+                        "until its lease ends",
+                        extra={**extra, "error": str(exc)},
+                    )
+                    continue
+                # Unrecorded, the lease would free money that moved: keep trying until it ends.
                 log.error(
-                    f"spend store unreachable; could not {action.value} a reservation",
+                    "spend store unreachable; the commit is tried again until the lease ends",
                     extra={**extra, "error": str(exc)},
                 )
+                _later(_commit_until(store, h, self._lease_ends, extra))
 
 
 async def _persist(operation: Callable[[], Awaitable[bool]]) -> bool:
@@ -259,6 +293,33 @@ async def _persist(operation: Callable[[], Awaitable[bool]]) -> bool:
         except StoreUnavailable:
             await asyncio.sleep(delay)
     return await operation()
+
+
+_pending: set[asyncio.Task[None]] = set()  # held so the loop does not collect them mid-flight
+
+
+def _later(work: Awaitable[None]) -> None:
+    task = asyncio.ensure_future(work)
+    _pending.add(task)
+    task.add_done_callback(_pending.discard)
+
+
+async def _commit_until(
+    store: SpendStore, h: _Held, lease_ends: float, extra: dict[str, str]
+) -> None:
+    while time.monotonic() < lease_ends:
+        await asyncio.sleep(min(COMMIT_RETRY_INTERVAL, max(0.0, lease_ends - time.monotonic())))
+        try:
+            await store.commit(h.bucket, h.reservation_id)
+        except StoreUnavailable:
+            continue
+        log.info("spend reservation committed after the store came back", extra=extra)
+        return
+    log.error(
+        "spend store unreachable for the whole lease: a reservation whose money moved was "
+        "freed, and the cap undercounts it",
+        extra=extra,
+    )
 
 
 async def _release_all(store: SpendStore, held: list[_Held]) -> None:

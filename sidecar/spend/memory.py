@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sidecar.spend.store import Bucket, Reservation, Status, from_minor, to_minor
+from sidecar.spend.store import Bucket, Reservation, Status, from_minor, lease_ms, to_minor
 
 SWEEP_EVERY = 1000  # operations between sweeps of expired buckets
 
@@ -26,6 +26,8 @@ class _BucketState:
     expires_at_ms: int = 0
     total: int = 0
     entries: dict[str, _Entry] = field(default_factory=dict)
+    # Unsettled reservations with a lease -> its end (ms): only calls in flight, a few.
+    leased: dict[str, int] = field(default_factory=dict)
 
 
 class MemorySpendStore:
@@ -37,7 +39,9 @@ class MemorySpendStore:
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-    def _state(self, bucket: Bucket, now: int) -> _BucketState:
+    def _state(self, bucket: Bucket, now: int, *, leases: bool = True) -> _BucketState:
+        """`leases`: free unsettled reservations whose lease has ended (every operation but a
+        commit: money that moved counts, however late its commit)."""
         self._ops += 1
         if self._ops % SWEEP_EVERY == 0:
             for key in [k for k, s in self._buckets.items() if s.expires_at_ms <= now]:
@@ -56,6 +60,13 @@ class MemorySpendStore:
                 expired.append(rid)
             for rid in expired:
                 state.total -= state.entries.pop(rid).units
+                state.leased.pop(rid, None)
+        if leases and state.leased:
+            for rid in [r for r, until in state.leased.items() if until <= now]:
+                del state.leased[rid]
+                gone = state.entries.pop(rid, None)
+                if gone is not None:
+                    state.total -= gone.units
         return state
 
     async def reserve(
@@ -67,7 +78,9 @@ class MemorySpendStore:
         *,
         force: bool,
         owner: str = "",
+        lease: float = 0.0,
     ) -> Reservation:
+        until = lease_ms(lease)
         now = self._now_ms()
         state = self._state(bucket, now)
         existing = state.entries.get(reservation_id)
@@ -82,15 +95,19 @@ class MemorySpendStore:
         if over and not force:
             return Reservation(Status.DENIED, from_minor(state.total))
         state.entries[reservation_id] = _Entry(now, units, owner)
+        if until:
+            state.leased[reservation_id] = now + until
         state.total = after
         state.expires_at_ms = now + bucket.ttl_ms
         return Reservation(Status.FORCED if over else Status.RESERVED, from_minor(after))
 
     async def commit(self, bucket: Bucket, reservation_id: str) -> bool:
-        entry = self._state(bucket, self._now_ms()).entries.get(reservation_id)
+        state = self._state(bucket, self._now_ms(), leases=False)
+        entry = state.entries.get(reservation_id)
         if entry is None or entry.committed:
             return False
         entry.committed = True
+        state.leased.pop(reservation_id, None)
         return True
 
     async def release(self, bucket: Bucket, reservation_id: str, *, owner: str = "") -> bool:
@@ -99,6 +116,7 @@ class MemorySpendStore:
         if entry is None or entry.committed or (owner and owner != entry.owner):
             return False
         del state.entries[reservation_id]
+        state.leased.pop(reservation_id, None)
         state.total -= entry.units
         return True
 

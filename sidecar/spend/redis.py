@@ -1,11 +1,16 @@
 """Spend counters in Redis, shared by every replica: one Lua script does reserve, commit, release
 and total atomically, with the server's clock.
 
-Each bucket is two keys with one hash tag, so the script runs unchanged on Redis Cluster:
+Each bucket is three keys with one hash tag, so the script runs unchanged on Redis Cluster:
 
     cryptopay:spend:{<bucket>}:e   sorted set: reservation id -> reservation time (ms)
     cryptopay:spend:{<bucket>}:a   hash: reservation id -> "r:<units>:<owner>" (reserved) or
                                    "c:<units>:<owner>" (committed); "_total" -> the sum
+    cryptopay:spend:{<bucket>}:l   sorted set: reservation id -> end of its lease (ms), for
+                                   reservations not yet settled
+
+A reservation whose lease ends unsettled was made by a process that died: any later operation but
+a commit frees it. A commit never looks at leases: money that moved counts, however late.
 
 Amounts are decimal strings of minor units (10^-18) added and compared digit-exactly in Lua:
 Redis Lua numbers are doubles, exact only below 2^53, which is 0.009 of a unit at this scale.
@@ -25,6 +30,7 @@ from sidecar.spend.store import (
     Status,
     StoreUnavailable,
     from_minor,
+    lease_ms,
     to_minor,
 )
 
@@ -73,9 +79,9 @@ local function sub(a, b)
   return norm(table.concat(out))
 end
 
-local entries, amounts = KEYS[1], KEYS[2]
+local entries, amounts, leases = KEYS[1], KEYS[2], KEYS[3]
 local op, id, owner = ARGV[1], ARGV[2], ARGV[8]
-local window_ms, ttl_ms = tonumber(ARGV[5]), tonumber(ARGV[6])
+local window_ms, ttl_ms, lease_ms = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[9])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local total = redis.call('HGET', amounts, '_total') or '0'
@@ -91,6 +97,25 @@ if window_ms > 0 and op ~= 'commit' then
         redis.call('HDEL', amounts, rid)
       end
       redis.call('ZREM', entries, rid)
+    end
+    redis.call('HSET', amounts, '_total', total)
+  end
+end
+
+if op ~= 'commit' then
+  local lapsed = redis.call('ZRANGEBYSCORE', leases, '-inf', now, 'LIMIT', 0, PURGE_LIMIT)
+  if #lapsed > 0 then
+    for _, rid in ipairs(lapsed) do
+      local v = redis.call('HGET', amounts, rid)
+      if v then
+        local state, units = parse(v)
+        if state == 'r' then
+          total = sub(total, units)
+          redis.call('HDEL', amounts, rid)
+          redis.call('ZREM', entries, rid)
+        end
+      end
+      redis.call('ZREM', leases, rid)
     end
     redis.call('HSET', amounts, '_total', total)
   end
@@ -116,6 +141,10 @@ if op == 'reserve' then
   redis.call('HSET', amounts, id, 'r:' .. norm(amount) .. ':' .. owner, '_total', after)
   redis.call('PEXPIRE', entries, ttl_ms)
   redis.call('PEXPIRE', amounts, ttl_ms)
+  if lease_ms > 0 then
+    redis.call('ZADD', leases, now + lease_ms, id)
+    redis.call('PEXPIRE', leases, math.max(ttl_ms, lease_ms))
+  end
   if over then return {'forced', after} end
   return {'reserved', after}
 elseif op == 'commit' or op == 'release' then
@@ -125,6 +154,7 @@ elseif op == 'commit' or op == 'release' then
   if state ~= 'r' then return {'missing', total} end
   if op == 'commit' then
     redis.call('HSET', amounts, id, 'c:' .. units .. ':' .. made_by)
+    redis.call('ZREM', leases, id)
     return {'done', total}
   end
   -- A release that names an owner only frees that owner's reservation.
@@ -132,6 +162,7 @@ elseif op == 'commit' or op == 'release' then
   total = sub(total, units)
   redis.call('HDEL', amounts, id)
   redis.call('ZREM', entries, id)
+  redis.call('ZREM', leases, id)
   redis.call('HSET', amounts, '_total', total)
   return {'done', total}
 end
@@ -141,7 +172,7 @@ return {'ok', total}
 
 def keys(bucket: Bucket) -> list[str]:
     tag = f"{PREFIX}:{{{bucket.key}}}"
-    return [f"{tag}:e", f"{tag}:a"]
+    return [f"{tag}:e", f"{tag}:a", f"{tag}:l"]
 
 
 class RedisSpendStore:
@@ -150,10 +181,17 @@ class RedisSpendStore:
         self._script = client.register_script(SCRIPT)
 
     async def _run(
-        self, op: str, bucket: Bucket, rid: str = "", *args: str, owner: str = ""
+        self,
+        op: str,
+        bucket: Bucket,
+        rid: str = "",
+        *args: str,
+        owner: str = "",
+        lease: float = 0.0,
     ) -> tuple[str, Decimal]:
         amount, cap, force = (*args, "0", "0", "0")[:3]
-        argv = [op, rid, amount, cap, str(bucket.window_ms), str(bucket.ttl_ms), force, owner]
+        window, ttl = str(bucket.window_ms), str(bucket.ttl_ms)
+        argv = [op, rid, amount, cap, window, ttl, force, owner, str(lease_ms(lease))]
         try:
             reply: Any = await self._script(keys=keys(bucket), args=argv)
         except (RedisError, OSError) as exc:
@@ -170,6 +208,7 @@ class RedisSpendStore:
         *,
         force: bool,
         owner: str = "",
+        lease: float = 0.0,
     ) -> Reservation:
         _check_owner(owner)
         status, total = await self._run(
@@ -180,6 +219,7 @@ class RedisSpendStore:
             str(to_minor(cap)),
             "1" if force else "0",
             owner=owner,
+            lease=lease,
         )
         return Reservation(Status(status), total)
 

@@ -9,8 +9,11 @@ concurrent requests, on any number of replicas, can never push the total past th
     commit   the upstream call succeeded: the amount is spent
     release  the call definitely did not happen: the amount is free again
 
-A reservation that is neither committed nor released (the outcome is unknown, or the process
-died) keeps counting until its window passes: the store never forgets money that may be gone.
+A reservation may carry a lease: if it is neither committed nor released when its lease ends, the
+process that made it died, and the store frees it (a crash costs at most one lease of cap, not a
+window). A commit is honoured however late it comes. A call whose outcome is unknown commits: the
+money may be gone, so it counts until the window passes. A reservation without a lease keeps
+counting until its window passes.
 
 Amounts are integers of minor units at a fixed scale of 10^-18 (the API's finest precision), never
 floats: `to_minor(Decimal("0.1")) == 10**17`.
@@ -53,6 +56,14 @@ def to_minor(amount: Decimal) -> int:
 def from_minor(units: int) -> Decimal:
     """Exact (the wide context never rounds; it would raise instead)."""
     return Decimal(units).scaleb(-SCALE, EXACT)
+
+
+def lease_ms(lease: float) -> int:
+    """A lease in whole milliseconds; 0: none. A lease shorter than a millisecond is one, never
+    none, so it cannot outlive what it was asked to."""
+    if lease < 0:
+        raise ValueError("a lease is not negative")
+    return 0 if lease == 0 else max(1, int(lease * 1000))
 
 
 def plain(amount: Decimal) -> str:
@@ -101,9 +112,11 @@ class SpendStore(Protocol):
         *,
         force: bool,
         owner: str = "",
+        lease: float = 0.0,
     ) -> Reservation:
         """Atomically: if total + amount <= cap (or force), records the reservation, made by
-        `owner` (letters and digits: who may release it by name, see release)."""
+        `owner` (letters and digits: who may release it by name, see release). `lease` seconds
+        (0: none): unsettled by then, it is freed."""
 
     async def commit(self, bucket: Bucket, reservation_id: str) -> bool:
         """Marks a reservation spent; False if it is unknown (expired) or already committed."""

@@ -148,6 +148,41 @@ async def test_a_calendar_bucket_lives_until_its_ttl(store: SpendStore) -> None:
     await eventually(gone)
 
 
+async def test_a_lease_frees_a_reservation_nobody_settled(store: SpendStore) -> None:
+    # What a process that died mid-call leaves behind: the cap comes back after one lease.
+    b = bucket()
+    await store.reserve(b, "dead", D("80"), D("100"), force=False, owner="gone", lease=0.3)
+    assert (await store.reserve(b, "r2", D("30"), D("100"), force=False)).status is Status.DENIED
+
+    async def freed() -> bool:
+        return await store.total(b) == D(0)
+
+    await eventually(freed)
+    assert not await store.release(b, "dead", owner="gone")
+    assert (await store.reserve(b, "r3", D("100"), D("100"), force=False)).status is Status.RESERVED
+
+
+async def test_a_settled_reservation_is_not_touched_by_its_lease(store: SpendStore) -> None:
+    b = bucket()
+    await store.reserve(b, "spent", D("30"), D("100"), force=False, lease=0.2)
+    assert await store.commit(b, "spent")
+    await store.reserve(b, "freed", D("50"), D("100"), force=False, owner="o1", lease=0.2)
+    assert await store.release(b, "freed", owner="o1")
+    await asyncio.sleep(0.4)  # both leases are over
+    assert await store.total(b) == D("30")
+    assert (await store.reserve(b, "more", D("71"), D("100"), force=False)).status is Status.DENIED
+
+
+async def test_a_late_commit_still_counts(store: SpendStore) -> None:
+    # The money moved; its commit came after the lease (a slow store): it must count, not vanish.
+    b = bucket()
+    await store.reserve(b, "slow", D("40"), D("100"), force=False, lease=0.2)
+    await asyncio.sleep(0.4)
+    assert await store.commit(b, "slow")
+    await asyncio.sleep(0.1)
+    assert await store.total(b) == D("40")
+
+
 async def test_concurrent_reservations_never_pass_the_cap(store: SpendStore) -> None:
     b = bucket()
     results = await asyncio.gather(
@@ -206,7 +241,7 @@ async def test_redis_keys_share_one_cluster_slot(redis_server: RedisServer) -> N
     client = connect(Secret(redis_server.url))
     try:
         store = RedisSpendStore(client)
-        await store.reserve(b, "r", D("1"), D("2"), force=False)
+        await store.reserve(b, "r", D("1"), D("2"), force=False, lease=0.5)
         ttls = [await client.pttl(k) for k in keys(b)]
         assert all(0 < t <= 1000 for t in ttls)
         await client.script_flush()  # after a failover or restart: NOSCRIPT is handled

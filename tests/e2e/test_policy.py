@@ -204,6 +204,25 @@ async def test_spend_cap_reserve_commit_release_keep(
     assert sum(Decimal(t["amount"]) for t in ledger["transfers"]) == 10
 
 
+async def test_a_call_slower_than_the_spend_lease_ends_first_and_stays_counted(
+    running: Any, redis_server: RedisServer, control: EmulatorControl, token: str
+) -> None:
+    # A lease of 2 s: a call holding a reservation must be over 0.5 s before the lease ends,
+    # whatever the caller's deadline, so the lease never frees money a live call may move.
+    sidecar = await running(CAPPED, redis_url=Secret(redis_server.url), spend_lease=2.0)
+    await control.fault(token, method="transfer", kind="latency", latency_ms=4000, count=1)
+    started = time.monotonic()
+    slow = transfer("6")
+    await refused(sidecar.stub.Transfer(slow, timeout=20), grpc.StatusCode.DEADLINE_EXCEEDED)
+    assert time.monotonic() - started < 1.9
+    await asyncio.sleep(3)  # the lease is over and the emulator has performed the transfer
+    ledger = await control.ledger(token)
+    assert [t["amount"] for t in ledger["transfers"]] == ["6"]
+    # The outcome was unknown, so the reservation was counted as spent, not left to its lease.
+    await refused(sidecar.stub.Transfer(transfer("4.5")), grpc.StatusCode.PERMISSION_DENIED)
+    assert (await sidecar.stub.Transfer(transfer("4"))).transfer.amount == "4"
+
+
 async def test_spend_caps_fail_closed_when_redis_is_down(
     running: Any, redis_server: RedisServer, control: EmulatorControl, token: str
 ) -> None:

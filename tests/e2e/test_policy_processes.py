@@ -167,6 +167,63 @@ async def test_three_sidecars_never_spend_past_a_shared_cap(
     assert rich_details(info.value)["ErrorInfo"].metadata["rule"] == "spend_caps[0]"
 
 
+async def test_a_killed_sidecars_reservation_is_released_when_its_lease_ends(
+    fleet: Fleet,
+    channels: list[grpc.aio.Channel],
+    emulator: RunningEmulator,
+    control: EmulatorControl,
+    redis_server: RedisServer,
+    token: str,
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\ndefaults:\n  spend_caps:\n"
+        '    - {asset: USDT, max: "10", window: rolling_24h}\n'
+    )
+    args = ["--upstream", emulator.base_url, "--policy", str(policy)]
+    args += ["--redis-url", redis_server.url, "--spend-lease", "6", "--request-timeout", "60"]
+    ports = [fleet.start(*args, token=token) for _ in range(2)]
+    for port, proc in zip(ports, fleet.procs, strict=True):
+        await asyncio.to_thread(wait_serving, port, proc, 90.0)
+    channels.extend(grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports)
+    doomed, survivor = (pb_grpc.CryptoPayServiceStub(channel) for channel in channels)
+    # The first sidecar's transfer hangs upstream (and then fails: nothing is ever performed)
+    # while its reservation holds the whole cap; the process dies before it can settle.
+    await control.fault(
+        token, method="transfer", kind="status", status=500, latency_ms=60_000, count=1
+    )
+    before = await control.api_requests(token)
+    hanging = asyncio.ensure_future(doomed.Transfer(transfer("10"), timeout=60))
+    await control.wait_requests(token, before + 1)
+
+    async def cap_held() -> bool:
+        try:
+            await survivor.Transfer(transfer(TINY), timeout=10)
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == grpc.StatusCode.PERMISSION_DENIED, exc.details()
+            return True
+        raise AssertionError("a transfer passed a cap that another call holds")
+
+    assert await cap_held()
+    fleet.procs[0].kill()
+    killed_at = time.monotonic()
+    hanging.cancel()
+    # Until the lease ends the dead call's reservation still counts...
+    assert await cap_held()
+    # ...and then the cap is free again, all of it.
+    while True:
+        try:
+            response = await survivor.Transfer(transfer("10"), timeout=10)
+            break
+        except grpc.aio.AioRpcError as exc:
+            assert exc.code() == grpc.StatusCode.PERMISSION_DENIED, exc.details()
+            assert time.monotonic() - killed_at < 30, "the lease never freed the reservation"
+            await asyncio.sleep(0.25)
+    assert response.transfer.amount == "10"
+    assert [t["amount"] for t in (await control.ledger(token))["transfers"]] == ["10"]
+
+
 GET_ME = "version: 1\ndefaults:\n  rpcs: {allow: [GetMe, GetBalance]}\n"
 NO_GET_ME = "version: 1\ndefaults:\n  rpcs: {allow: [GetBalance]}\n"
 

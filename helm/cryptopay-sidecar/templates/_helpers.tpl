@@ -144,6 +144,7 @@ strict
     - --log-format={{ $v.logFormat }}
     - --grace={{ $v.gracePeriodSeconds }}
     - --request-timeout={{ $v.requestTimeoutSeconds }}
+    - --spend-lease={{ $v.spendLeaseSeconds }}
     - --readiness={{ include "cryptopay-sidecar.readinessMode" $v }}
     {{- range $v.extraArgs }}
     - {{ . | quote }}
