@@ -60,6 +60,7 @@ def test_every_runbook_failure_has_an_alert() -> None:
         "upstream-outage",
         "webhook-signature-failures",
         "subscribers-lagging-or-a-consumer-group-stuck",
+        "webhook-events-delivered-untyped",
         "policy-rejected-on-reload",
         "spend-cap-reached",
         "payments-with-an-unknown-outcome",
@@ -363,6 +364,18 @@ CASES = [
             ): "0+2x40",
         },
         "20m",
+    ),
+    # One untyped event is enough, even the first of its series; an hour later it is quiet.
+    Case(
+        "CryptoPayWebhookEventsUntyped",
+        {s("cryptopay_sidecar_webhooks_untyped_total", update_type="invoice_paid"): "_x3 1x10"},
+        "5m",
+        [NS_JOB],
+    ),
+    Case(
+        "CryptoPayWebhookEventsUntyped",
+        {s("cryptopay_sidecar_webhooks_untyped_total", update_type="invoice_paid"): "1x100"},
+        "90m",
     ),
     # Policy
     Case("CryptoPayPolicyReloadRejected", {s(LOADS, result="error"): "_x3 1x10"}, "6m", [BASE]),
