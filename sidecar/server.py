@@ -155,7 +155,7 @@ class Sidecar:
         server = grpc.aio.server(
             options=GRPC_OPTIONS,
             maximum_concurrent_rpcs=s.max_concurrent_rpcs,
-            interceptors=[tracing.grpc_server_interceptor()],
+            interceptors=tracing.grpc_server_interceptors(),
         )
         # Its methods are made from the method table, which the stubs' type checker cannot see.
         service = CryptoPayService(self.pipeline)  # type: ignore[abstract]

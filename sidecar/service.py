@@ -84,18 +84,20 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
             metadata=metadata_dict(context.invocation_metadata()),  # type: ignore[arg-type]
             deadline=None if remaining is None else time.monotonic() + remaining,
         )
-        try:
-            response = await self._handle(rpc, call)
-        except RpcError as error:
-            # Counted before answering: a caller that sees the answer sees it counted.
-            _finished(call, error.code, started)
-            _record_error(error)
-            await context.abort_with_status(error.to_status(_trailers(call)))  # type: ignore[attr-defined]
-            raise  # unreachable: abort_with_status raises
-        except asyncio.CancelledError:
-            _finished(call, grpc.StatusCode.CANCELLED, started)
-            raise
-        _finished(call, grpc.StatusCode.OK, started)
+        # Log lines of the call carry the caller's trace id even when no span is made for it.
+        with tracing.remote_parent(call.metadata):
+            try:
+                response = await self._handle(rpc, call)
+            except RpcError as error:
+                # Counted before answering: a caller that sees the answer sees it counted.
+                _finished(call, error.code, started)
+                _record_error(error)
+                await context.abort_with_status(error.to_status(_trailers(call)))  # type: ignore[attr-defined]
+                raise  # unreachable: abort_with_status raises
+            except asyncio.CancelledError:
+                _finished(call, grpc.StatusCode.CANCELLED, started)
+                raise
+            _finished(call, grpc.StatusCode.OK, started)
         context.set_trailing_metadata(_trailers(call))
         return response
 

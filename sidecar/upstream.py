@@ -82,6 +82,9 @@ class HttpUpstream:
     def __init__(self, settings: UpstreamSettings) -> None:
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
+        # The same connections, with OpenTelemetry's client hooks: used only for a call whose
+        # span can be exported (aiohttp runs a session's trace hooks on every request).
+        self._traced: aiohttp.ClientSession | None = None
         self._base = settings.base_url.rstrip("/")
         # The timeout of calls without a tighter caller deadline, built once (the common case).
         self._default_timeout = aiohttp.ClientTimeout(
@@ -104,22 +107,30 @@ class HttpUpstream:
             keepalive_timeout=30,
             ttl_dns_cache=30,
         )
-        self._session = aiohttp.ClientSession(
-            connector=connector,
+        common: dict[str, Any] = {
             # Every call is a POST of a JSON body (encoded by encode_params).
-            headers={
+            "headers": {
                 TOKEN_HEADER: self._settings.token.reveal(),
                 "Content-Type": "application/json",
             },
             # The API sets no cookies, and a sidecar shared by callers must never carry any;
             # the real jar would also filter cookies on every request.
-            cookie_jar=aiohttp.DummyCookieJar(),
-            auto_decompress=True,
-            # A client span per request; it also sends the trace context (traceparent).
+            "cookie_jar": aiohttp.DummyCookieJar(),
+            "auto_decompress": True,
+        }
+        self._session = aiohttp.ClientSession(connector=connector, **common)
+        # A client span per request; it also sends the trace context (traceparent).
+        self._traced = aiohttp.ClientSession(
+            connector=connector,
+            connector_owner=False,
             trace_configs=[tracing.http_client_trace_config(sensitive_headers=[TOKEN_HEADER])],
+            **common,
         )
 
     async def close(self) -> None:
+        if self._traced is not None:
+            await self._traced.close()
+            self._traced = None
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -127,8 +138,17 @@ class HttpUpstream:
     async def call(
         self, api_method: str, params: Mapping[str, Any], time_limit: float
     ) -> HttpAnswer | TransportFailure:
-        if self._session is None:
+        session = self._session
+        if session is None or self._traced is None:
             raise RuntimeError("upstream session not started")
+        headers = None
+        if tracing.wants_span():
+            session = self._traced
+        else:
+            # No client span: the caller's trace context (if any) still travels upstream.
+            traceparent = tracing.current_traceparent()
+            if traceparent is not None:
+                headers = {"traceparent": traceparent}
         if time_limit >= self._settings.request_timeout:
             timeout = self._settings.request_timeout
             client_timeout = self._default_timeout
@@ -140,8 +160,12 @@ class HttpUpstream:
         url = f"{self._base}/api/{api_method}"
         try:
             # Never follow redirects with the token attached.
-            async with self._session.post(
-                url, data=encode_params(params), timeout=client_timeout, allow_redirects=False
+            async with session.post(
+                url,
+                data=encode_params(params),
+                headers=headers,
+                timeout=client_timeout,
+                allow_redirects=False,
             ) as response:
                 body = await response.read()
                 return HttpAnswer(

@@ -269,13 +269,23 @@ class SpanRecorder:
         self.raw.clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 def _span_exporters() -> tuple[InMemorySpanExporter, InMemorySpanExporter]:
-    # The process has one tracer provider; the exporters are added to it once.
+    # The process has one tracer provider; the exporters are added to it once, before any
+    # sidecar starts (a sidecar installs its tracing interceptor only when spans are exported).
     exported, raw = InMemorySpanExporter(), InMemorySpanExporter()
     tracing.add_exporter(exported, batch=False)
     tracing.add_exporter(raw, batch=False, redact=False)
     return exported, raw
+
+
+@pytest.fixture(autouse=True)
+def _spans_dropped_after_each_test(
+    _span_exporters: tuple[InMemorySpanExporter, InMemorySpanExporter],
+) -> Iterator[None]:
+    yield
+    for exporter in _span_exporters:
+        exporter.clear()
 
 
 @pytest.fixture

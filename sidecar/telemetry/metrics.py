@@ -249,8 +249,10 @@ PolicyResult = Literal["allow", "deny", "would_deny"]
 LookupResult = Literal["found", "missing", "error"]
 
 
-# The children of the metrics every RPC touches, by label values: labels() validates and locks
-# on each call, which the request path need not pay every time.
+# The children of the metrics the request path touches, bound once per label values: labels()
+# validates and locks on each call, which the request path need not pay every time. Label
+# values here come from closed sets (method table, policy rule names, result names), so the
+# map stays small.
 _children: dict[tuple[object, ...], Any] = {}
 
 
@@ -282,22 +284,22 @@ def upstream_attempt(method: str, status: int | str, seconds: float) -> None:
 
 def retry(method: str, reason: str) -> None:
     """An attempt beyond the first; `reason` is the previous attempt's error name."""
-    RETRIES.labels(method, reason).inc()
+    _child(RETRIES, method, reason).inc()
 
 
 def retry_stopped(method: str, reason: str) -> None:
     """A retryable failure was answered without retrying (budget, deadline, attempts, unsafe)."""
-    RETRIES_STOPPED.labels(method, reason).inc()
+    _child(RETRIES_STOPPED, method, reason).inc()
 
 
 def ratelimit(bucket: str, result: RateLimitResult, wait_seconds: float = 0.0) -> None:
-    RATELIMIT.labels(bucket, result).inc()
+    _child(RATELIMIT, bucket, result).inc()
     if result == "waited":
-        RATELIMIT_WAIT.labels(bucket).observe(wait_seconds)
+        _child(RATELIMIT_WAIT, bucket).observe(wait_seconds)
 
 
 def idempotency(method: str, result: IdempotencyResult) -> None:
-    IDEMPOTENCY.labels(method, result).inc()
+    _child(IDEMPOTENCY, method, result).inc()
 
 
 def cache_request(method: str, result: str) -> None:
@@ -321,7 +323,7 @@ def cache_store_error(operation: str) -> None:
 
 
 def policy_decision(rule: str, mode: PolicyMode, result: PolicyResult) -> None:
-    POLICY_DECISIONS.labels(rule, mode, result).inc()
+    _child(POLICY_DECISIONS, rule, mode, result).inc()
 
 
 def policy_loaded(sha256: str, source: str) -> None:
@@ -379,7 +381,7 @@ def live_replicas(count: int) -> None:
 
 
 def trace_context_lookup(result: LookupResult) -> None:
-    TRACE_CONTEXTS.labels(result).inc()
+    _child(TRACE_CONTEXTS, result).inc()
 
 
 # --- exposition -----------------------------------------------------------------------------------

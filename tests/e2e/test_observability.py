@@ -307,6 +307,66 @@ async def test_the_upstream_request_carries_the_trace_context(spans: SpanRecorde
     assert int(parent_id, 16) == http.context.span_id
 
 
+@pytest.mark.parametrize("exporting", [False, True], ids=["no exporter", "unsampled caller"])
+async def test_a_call_without_an_exportable_span_makes_none_and_keeps_the_callers_trace(
+    exporting: bool,
+    spans: SpanRecorder,
+    captured_logs: LogCapture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Nothing exports (or the caller's trace is unsampled under the parent-based sampler): no
+    # span is made, yet log lines carry the caller's trace id and the trace context goes on.
+    if not exporting:
+        monkeypatch.setattr(tracing._gate, "open", False)
+    headers: list[dict[str, str]] = []
+
+    async def get_me(request: web.Request) -> web.Response:
+        headers.append(dict(request.headers))
+        return web.json_response(fixture("getMe-response.json"), dumps=_dumps)
+
+    app = web.Application()
+    app.router.add_post("/api/getMe", get_me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    sidecar = Sidecar(
+        Settings(
+            grpc_listen="127.0.0.1:0",
+            http_listen=None,
+            upstream_url=f"http://127.0.0.1:{runner.addresses[0][1]}",
+            token=Secret("1:" + "a" * 35),
+            grace_seconds=1.0,
+        )
+    )
+    caller_trace, caller_span = 0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331
+    flags = "00" if exporting else "01"
+    await sidecar.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{sidecar.grpc_port}") as channel:
+            from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+
+            await pb_grpc.CryptoPayServiceStub(channel).GetMe(
+                pb.GetMeRequest(),
+                metadata=(("traceparent", f"00-{caller_trace:032x}-{caller_span:016x}-{flags}"),),
+            )
+            await pb_grpc.CryptoPayServiceStub(channel).GetMe(pb.GetMeRequest())
+    finally:
+        await sidecar.stop()
+        await runner.cleanup()
+
+    assert not [s for s in spans.finished() if s.context.trace_id == caller_trace]
+    if not exporting:
+        assert spans.finished() == []
+    _version, trace_id, parent_id, sent_flags = headers[0]["traceparent"].split("-")
+    assert (int(trace_id, 16), int(parent_id, 16), sent_flags) == (caller_trace, caller_span, flags)
+    finished = [line for line in captured_logs.lines() if line["msg"] == "rpc finished"]
+    assert len(finished) == 2
+    assert finished[0]["trace_id"] == f"{caller_trace:032x}"
+    if not exporting:  # a caller without a traceparent starts no trace of its own
+        assert "trace_id" not in finished[1]
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, default=str)
 
