@@ -21,7 +21,9 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
         uvloop.run(coro)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; with `command`, only that command's arguments are defined (the other
+    commands' modules, such as the emulator, are then not imported: `serve` stays lean)."""
     parser = argparse.ArgumentParser(
         prog="cryptopay-sidecar",
         description="A gRPC sidecar for the Crypto Pay API (@CryptoBot).",
@@ -29,32 +31,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="run the sidecar")
-    add_serve_arguments(serve)
+    def wanted(name: str) -> bool:
+        return command is None or command == name
 
-    from sidecar.policy import commands as policy_commands
+    serve = commands.add_parser("serve", help="run the sidecar")
+    if wanted("serve"):
+        add_serve_arguments(serve)
 
     policy = commands.add_parser(
         "policy", help="check and explain policy files (lint, explain, schema, hash-key)"
     )
-    policy_commands.add_arguments(policy)
+    if wanted("policy"):
+        from sidecar.policy import commands as policy_commands
 
-    from sidecar.emulator import runner as emulator_runner
+        policy_commands.add_arguments(policy)
 
     emulator = commands.add_parser(
         "emulator", help="run the Crypto Pay emulator for local development and tests"
     )
-    emulator_runner.add_arguments(emulator)
+    if wanted("emulator"):
+        from sidecar.emulator import runner as emulator_runner
 
-    from sidecar.cache import admin as cache_admin
+        emulator_runner.add_arguments(emulator)
 
     cache = commands.add_parser("cache", help="operate the shared cache (flush)")
-    cache_admin.add_arguments(cache)
+    if wanted("cache"):
+        from sidecar.cache import admin as cache_admin
+
+        cache_admin.add_arguments(cache)
     return parser
 
 
+_COMMANDS = ("serve", "policy", "emulator", "cache")
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named on the line, if it is the first argument that is not an option."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    return first if first in _COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    line = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command(line)).parse_args(line)
     if args.command == "serve":
         try:
             settings = settings_from_args(args)
