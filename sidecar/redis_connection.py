@@ -65,11 +65,12 @@ def _hosts(netloc: str, default_port: int) -> list[tuple[str, int]]:
 def connect(url: Secret, *, traced: bool = True, **options: Any) -> Redis:
     """A client for the URL; nothing is sent until the first command.
 
-    Every command gets a client span (arguments are never recorded); `traced=False` for a
-    client that only serves background loops, such as blocking stream reads.
+    When spans are exported, every command gets a client span (arguments are never
+    recorded); `traced=False` for a client that only serves background loops, such as
+    blocking stream reads.
     """
     client = _connect(url, **options)
-    if traced:
+    if traced and tracing.exporting():
         tracing.instrument_redis(client)
     return client
 

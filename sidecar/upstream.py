@@ -82,8 +82,9 @@ class HttpUpstream:
     def __init__(self, settings: UpstreamSettings) -> None:
         self._settings = settings
         self._session: aiohttp.ClientSession | None = None
-        # The same connections, with OpenTelemetry's client hooks: used only for a call whose
-        # span can be exported (aiohttp runs a session's trace hooks on every request).
+        # The same connections, with OpenTelemetry's client hooks, made only when spans are
+        # exported and used only for a call whose span can be (aiohttp runs a session's trace
+        # hooks on every request, and the instrumentation costs memory to import).
         self._traced: aiohttp.ClientSession | None = None
         self._base = settings.base_url.rstrip("/")
         # The timeout of calls without a tighter caller deadline, built once (the common case).
@@ -119,13 +120,14 @@ class HttpUpstream:
             "auto_decompress": True,
         }
         self._session = aiohttp.ClientSession(connector=connector, **common)
-        # A client span per request; it also sends the trace context (traceparent).
-        self._traced = aiohttp.ClientSession(
-            connector=connector,
-            connector_owner=False,
-            trace_configs=[tracing.http_client_trace_config(sensitive_headers=[TOKEN_HEADER])],
-            **common,
-        )
+        if tracing.exporting():
+            # A client span per request; it also sends the trace context (traceparent).
+            self._traced = aiohttp.ClientSession(
+                connector=connector,
+                connector_owner=False,
+                trace_configs=[tracing.http_client_trace_config(sensitive_headers=[TOKEN_HEADER])],
+                **common,
+            )
 
     async def close(self) -> None:
         if self._traced is not None:
@@ -139,10 +141,10 @@ class HttpUpstream:
         self, api_method: str, params: Mapping[str, Any], time_limit: float
     ) -> HttpAnswer | TransportFailure:
         session = self._session
-        if session is None or self._traced is None:
+        if session is None:
             raise RuntimeError("upstream session not started")
         headers = None
-        if tracing.wants_span():
+        if self._traced is not None and tracing.wants_span():
             session = self._traced
         else:
             # No client span: the caller's trace context (if any) still travels upstream.

@@ -9,10 +9,9 @@ idempotency:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
-
-import jsonschema
 
 from sidecar.config_section import SectionError, schema_errors, thaw
 from sidecar.duration import SCHEMA as DURATION
@@ -47,7 +46,12 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+@functools.cache
+def _validator() -> Any:
+    import jsonschema  # slow to import: only when a section is checked
+
+    return jsonschema.Draft202012Validator(SCHEMA)
 
 
 def problems(section: Any) -> list[SectionError]:
@@ -55,7 +59,7 @@ def problems(section: Any) -> list[SectionError]:
     if section is None:
         return []
     section = thaw(section)
-    found = schema_errors("idempotency", _VALIDATOR, section)
+    found = schema_errors("idempotency", _validator(), section)
     if not found:
         try:
             parse(section)
@@ -90,7 +94,7 @@ def parse(section: Any) -> IdempotencyConfig:
     if section is None:
         return IdempotencyConfig()
     section = thaw(section)
-    errors = schema_errors("idempotency", _VALIDATOR, section)
+    errors = schema_errors("idempotency", _validator(), section)
     if errors:
         raise _explained(errors[0])
     defaults = IdempotencyConfig()

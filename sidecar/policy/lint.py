@@ -14,10 +14,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from sidecar import decimals
 from sidecar.methods import METHODS
@@ -26,6 +23,9 @@ from sidecar.policy import sections
 from sidecar.policy.loader import Document, YamlFloat
 from sidecar.policy.model import DEFAULT_CALLER
 from sidecar.policy.problems import LintError, Path, Severity
+
+if TYPE_CHECKING:
+    import jsonschema
 
 RPC_NAMES = tuple(m.rpc for m in METHODS)
 MAX_FRACTION_DIGITS = 18
@@ -40,6 +40,8 @@ class LintContext:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    import jsonschema  # slow to import and about 3 MB: only when a policy is checked
+
     schema = policy_schema.build()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
@@ -109,7 +111,7 @@ def _child(value: Any, part: str | int) -> tuple[bool, Any]:
 # --- schema errors, in words a policy author understands ---------------------------------------
 
 
-def _translate(error: ValidationError) -> list[LintError]:
+def _translate(error: jsonschema.ValidationError) -> list[LintError]:
     path: Path = tuple(error.absolute_path)
     validator, instance = error.validator, error.instance
     schema: Mapping[str, Any] = error.schema if isinstance(error.schema, Mapping) else {}

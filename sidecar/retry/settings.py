@@ -16,12 +16,11 @@ Everything is optional; with no section at all the defaults below apply.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
-
-import jsonschema
 
 from sidecar.config_section import SectionError, schema_errors, thaw
 from sidecar.duration import SCHEMA as DURATION
@@ -113,7 +112,12 @@ SCHEMA: dict[str, Any] = {
     },
 }
 
-_VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+@functools.cache
+def _validator() -> Any:
+    import jsonschema  # slow to import: only when a section is checked
+
+    return jsonschema.Draft202012Validator(SCHEMA)
 
 
 def problems(section: Any) -> list[SectionError]:
@@ -121,7 +125,7 @@ def problems(section: Any) -> list[SectionError]:
     if section is None:
         return []
     section = thaw(section)
-    found = schema_errors("retries", _VALIDATOR, section)
+    found = schema_errors("retries", _validator(), section)
     if not found:
         try:
             parse(section)
@@ -166,7 +170,7 @@ def parse(section: Any) -> RetriesConfig:
     if section is None:
         return RetriesConfig()
     section = thaw(section)
-    errors = schema_errors("retries", _VALIDATOR, section)
+    errors = schema_errors("retries", _validator(), section)
     if errors:
         raise errors[0]
     default = _rule(section, RetryRule(), ())
