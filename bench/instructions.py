@@ -41,9 +41,11 @@ def run_once(
     proc = cluster.spawn(f"sidecar-{calls}", argv, env={"CRYPTOPAY_API_TOKEN": procs.BENCH_TOKEN})
     procs.wait_until("SERVING", lambda: procs.grpc_serving(grpc_port), proc, timeout=600)
     asyncio.run(send(grpc_port, calls, key))
-    proc.stop(timeout=120)
-    text = out.read_text(errors="replace")
+    proc.stop(timeout=600)  # callgrind writes its counts at exit, slowly
+    text = out.read_text(errors="replace") if out.exists() else ""
     totals = re.findall(r"^(?:summary|totals):\s*(\d+)", text, re.M)
+    if not totals:
+        raise SystemExit(f"callgrind wrote no totals (sidecar log: {proc.log_tail(500)})")
     return int(totals[-1])
 
 
