@@ -1,48 +1,31 @@
-"""Reads one section of the policy snapshot attached to a call, parsed once per snapshot.
+"""Reads one section of the policy snapshot attached to a call, as parsed when it was loaded.
 
-The policy step attaches a snapshot with `sections` (the raw top-level mappings of the policy
-file). Steps parse their own section with a pure parser; this cache keeps the parsed value while
-the snapshot's section object stays the same, so a reload takes effect on the next call.
+The policy loader parses every section with its owner's parser (registered in
+sidecar/policy/sections.py) into `snapshot.parsed`; a section that does not parse is a load error,
+so a step never parses a section itself and never falls back to defaults for a broken one.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
 
-
-class SectionCache(Generic[T]):
-    def __init__(self, name: str, parse: Callable[[Any], T], default: T) -> None:
+class SectionSetting(Generic[T]):
+    def __init__(self, name: str, default: T) -> None:
         self._name = name
-        self._parse = parse
         self.default = default
-        self._last: tuple[Any, T] | None = None
 
     def get(self, policy: Any) -> T:
-        """The parsed section of `policy` (a snapshot with `.sections`), or the default."""
-        sections = getattr(policy, "sections", None)
-        if not isinstance(sections, Mapping) or sections.get(self._name) is None:
+        """The parsed section of `policy` (a snapshot with `.parsed`), or the default when the
+        policy has no such section."""
+        parsed = getattr(policy, "parsed", None)
+        if not isinstance(parsed, Mapping) or self._name not in parsed:
             return self.default
-        raw = sections[self._name]
-        last = self._last
-        if last is not None and last[0] is raw:
-            return last[1]
-        try:
-            parsed = self._parse(raw)
-        except ValueError as exc:
-            # A linted policy never gets here; keep serving with the defaults rather than fail.
-            log.error(
-                "invalid policy section, using defaults",
-                extra={"section": self._name, "error": str(exc)},
-            )
-            parsed = self.default
-        self._last = (raw, parsed)
-        return parsed
+        value: T = parsed[self._name]
+        return value
 
 
 def thaw(value: Any) -> Any:

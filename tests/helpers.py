@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sidecar import mapping
+from sidecar.policy import build
 from sidecar.policy.model import PolicySnapshot, freeze, permissive
 from tests.tools import require_path
 
@@ -85,4 +86,7 @@ async def eventually(condition: Callable[[], bool], within: float = 10.0) -> Non
 
 def snapshot(sections: Mapping[str, Any]) -> PolicySnapshot:
     """A policy snapshot with these raw sections (rate_limits, cache, ...) and no rules."""
-    return dataclasses.replace(permissive(), sections=freeze(sections), permissive=False)
+    raw = freeze(sections)
+    return dataclasses.replace(
+        permissive(), sections=raw, parsed=build.parse_sections(raw), permissive=False
+    )

@@ -247,6 +247,7 @@ def parse_cache_config(raw: Any) -> CacheConfig:
 sections.register(
     SECTION,
     validate=problems,
+    parse=parse_cache_config,
     schema=SCHEMA,
     description="shared cache of reference data: TTLs, stale-while-revalidate, maximum "
     "staleness, bypass (docs/cache.md)",

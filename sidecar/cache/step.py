@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message import DecodeError, Message
 
-from sidecar.cache.config import SECTION, CacheConfig, MethodRule, parse_cache_config
+from sidecar.cache.config import SECTION, CacheConfig, MethodRule
 from sidecar.cache.freshness import (
     Freshness,
     Next,
@@ -36,7 +36,7 @@ from sidecar.cache.freshness import (
 )
 from sidecar.cache.metrics import CacheCounters, CacheMetrics
 from sidecar.cache.store import CacheStore, Entry, Lease, StoreError, cache_key
-from sidecar.config_section import SectionCache
+from sidecar.config_section import SectionSetting
 from sidecar.errors import RpcError, refusal
 from sidecar.outcome import Delivery, Outcome
 from sidecar.pipeline import Call
@@ -89,7 +89,7 @@ class CacheStep:
         self.store = store
         self.scope = scope
         self.counters = CacheCounters(metrics)
-        self._section = SectionCache(SECTION, parse_cache_config, config or CacheConfig())
+        self._section = SectionSetting(SECTION, config or CacheConfig())
         self._current = self._section.default
         self._tasks: set[asyncio.Task[Any]] = set()
         self._logged: dict[str, float] = {}

@@ -116,6 +116,7 @@ def parse(section: Any) -> IdempotencyConfig:
 sections.register(
     "idempotency",
     validate=problems,
+    parse=parse,
     schema=SCHEMA,
     description="idempotency keys: which RPCs require one, and how long answers are kept "
     "(docs/retries-and-idempotency.md)",

@@ -17,7 +17,7 @@ from functools import partial
 import grpc
 from redis.exceptions import RedisError
 
-from sidecar.config_section import SectionCache
+from sidecar.config_section import SectionSetting
 from sidecar.errors import refusal
 from sidecar.idempotency import codec
 from sidecar.idempotency.fingerprint import (
@@ -28,7 +28,7 @@ from sidecar.idempotency.fingerprint import (
     record_key,
 )
 from sidecar.idempotency.memory import MemoryIdempotencyStore
-from sidecar.idempotency.settings import IdempotencyConfig, parse
+from sidecar.idempotency.settings import IdempotencyConfig
 from sidecar.idempotency.store import IdempotencyStore
 from sidecar.idempotency.transitions import (
     OUTCOME_UNKNOWN,
@@ -61,7 +61,7 @@ class IdempotencyStep:
         replica: str | None = None,
     ) -> None:
         self._store: IdempotencyStore = MemoryIdempotencyStore() if store is None else store
-        self._config = SectionCache("idempotency", parse, config or IdempotencyConfig())
+        self._config = SectionSetting("idempotency", config or IdempotencyConfig())
         self._replica = replica or f"{socket.gethostname()}:{os.getpid()}"
 
     async def run(self, call: Call, next: Next) -> Outcome:

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from sidecar import decimals
+from sidecar.config_section import SectionError
 from sidecar.policy import sections
 from sidecar.policy.loader import Document
 from sidecar.policy.model import (
@@ -50,15 +51,32 @@ def snapshot(document: Document, source: str) -> PolicySnapshot:
         name: caller_rules(name, rules, mode) for name, rules in (data.get("callers") or {}).items()
     }
     known = sections.registered()
+    raw_sections = freeze({name: data[name] for name in known if name in data})
     return PolicySnapshot(
         mode=mode,
         identity=identity,
         default=default,
         callers=MappingProxyType(callers),
-        sections=freeze({name: data[name] for name in known if name in data}),
+        sections=raw_sections,
         hash=document.hash,
         source=source,
+        parsed=parse_sections(raw_sections),
     )
+
+
+def parse_sections(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Each section's typed value, by its owner's parser; SectionError for a value it refuses."""
+    known = sections.registered()
+    parsed = {}
+    for name, value in raw.items():
+        section = known.get(name)
+        if section is None or section.parse is None:
+            continue
+        # The checks `policy lint` runs, so that a refusal here reads as lint's does.
+        for problem in section.validate(value) if section.validate is not None else ():
+            raise SectionError(name, tuple(problem.path), problem.message)
+        parsed[name] = section.parse(value)
+    return MappingProxyType(parsed)
 
 
 def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> CallerRules:

@@ -143,6 +143,8 @@ class PolicySnapshot:
     source: str  # the path it was loaded from, or "permissive default"
     loaded_at: float = field(default_factory=time.time)  # epoch seconds
     permissive: bool = False
+    # The typed value of each section, parsed once at load (sidecar/policy/sections.py).
+    parsed: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def short_hash(self) -> str:

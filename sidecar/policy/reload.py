@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sidecar.config_section import SectionError
 from sidecar.policy import build
 from sidecar.policy.lint import LintContext, errors, lint
 from sidecar.policy.loader import policy_files, read
@@ -48,7 +49,15 @@ def load(path: str | Path, context: LintContext | None = None) -> LoadResult:
     problems = lint(document, context)
     if errors(problems):
         return LoadResult(None, problems)
-    return LoadResult(build.snapshot(document, str(path)), problems)
+    try:
+        snapshot = build.snapshot(document, str(path))
+    except SectionError as exc:
+        # Lint runs the same section parsers, so this is a parser that disagrees with its own
+        # check; still a load error, reported where lint would have put it.
+        where = (exc.section, *exc.path)
+        problem = LintError(where, str(exc).split(": ", 1)[-1], mark=document.mark(where))
+        return LoadResult(None, [*problems, problem])
+    return LoadResult(snapshot, problems)
 
 
 class PolicyHolder:

@@ -10,7 +10,9 @@ and `policies/schema.json` without changes to the policy package:
 
     sections.register("rate_limits", validate=check_rate_limits, schema=RATE_LIMITS_SCHEMA)
 
-A validator takes the section's raw value and returns problems (LintErrors, or anything with a
+A parser (`parse=`) turns the raw value into the section's typed settings, once, when the
+policy is loaded (`snapshot.parsed[name]`); it raises SectionError for a value it refuses. A
+validator takes the section's raw value and returns problems (LintErrors, or anything with a
 `path` relative to the section, such as `("buckets", 0, "rate")`, and a `message`); the linter
 adds the section name, file, line and column. It only runs when the section passes its schema.
 Add the registering module to PROVIDERS so that it is imported before anything is checked, and
@@ -52,6 +54,8 @@ class Section:
     schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     validate: Validator | None = None
     description: str = ""
+    # The typed value of the section, made once when the policy is loaded (snapshot.parsed).
+    parse: Callable[[Any], Any] | None = None
 
 
 _registry: dict[str, Section] = {
@@ -67,6 +71,7 @@ def register(
     validate: Validator | None = None,
     schema: dict[str, Any] | None = None,
     description: str | None = None,
+    parse: Callable[[Any], Any] | None = None,
 ) -> None:
     """Declares (or refines) a top-level section of the policy file."""
     previous = _registry.get(name)
@@ -75,6 +80,7 @@ def register(
         schema if schema is not None else (previous.schema if previous else {"type": "object"}),
         validate if validate is not None else (previous.validate if previous else None),
         description or (previous.description if previous else ""),
+        parse if parse is not None else (previous.parse if previous else None),
     )
 
 

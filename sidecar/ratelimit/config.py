@@ -344,6 +344,7 @@ def _register() -> None:
     sections.register(
         SECTION,
         validate=problems,
+        parse=parse_rate_limits,
         schema=SCHEMA,
         description="rate limits shared by every replica: buckets, costs, waiting or refusing, "
         "the pause after a 429 (docs/rate-limits.md)",

@@ -20,7 +20,7 @@ from typing import Any
 
 import grpc
 
-from sidecar.config_section import SectionCache
+from sidecar.config_section import SectionSetting
 from sidecar.errors import RpcError, refusal
 from sidecar.outcome import Outcome
 from sidecar.pipeline import Call, Next
@@ -30,7 +30,6 @@ from sidecar.ratelimit.config import (
     SECTION,
     RateLimitConfig,
     WhenEmpty,
-    parse_rate_limits,
 )
 from sidecar.ratelimit.memory import MemoryBackend
 from sidecar.ratelimit.plan import Plan, plan_call
@@ -62,9 +61,7 @@ class RateLimiter:
         self._static = config
         self._registry = registry  # the live replica count, when replicas share Redis
         self._clock = clock
-        self._sections: SectionCache[RateLimitConfig | None] = SectionCache(
-            SECTION, parse_rate_limits, config
-        )
+        self._sections: SectionSetting[RateLimitConfig | None] = SectionSetting(SECTION, config)
         self._waiting = 0
         self._paused_until = 0.0
 
@@ -90,7 +87,7 @@ class RateLimiter:
         return f"{', '.join(buckets) or 'upstream pause only'}; {where}"
 
     def config_for(self, call: Call) -> RateLimitConfig | None:
-        """The call's policy snapshot's section (parsed once per snapshot), else `config`."""
+        """The call's policy snapshot's section (parsed when it was loaded), else `config`."""
         return self._sections.get(call.policy)
 
     async def run(self, call: Call, next: Next) -> Outcome:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sidecar.config_section import SectionCache
+from sidecar.config_section import SectionSetting
 from sidecar.errors import RpcError
 from sidecar.methods import BY_RPC, Effect, MethodSpec
 from sidecar.outcome import Delivery, Outcome
@@ -21,7 +21,7 @@ from sidecar.pipeline import Call, Next
 from sidecar.retry import reconcile
 from sidecar.retry.budget import MemoryRetryBudget, RetryBudget
 from sidecar.retry.policy import Stop, decide
-from sidecar.retry.settings import RetriesConfig, parse
+from sidecar.retry.settings import RetriesConfig
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class Retrier:
         draw: Callable[[], float] = random.random,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._config = SectionCache("retries", parse, config or RetriesConfig())
+        self._config = SectionSetting("retries", config or RetriesConfig())
         self._budget: RetryBudget = MemoryRetryBudget() if budget is None else budget
         self._lookup = lookup  # the rate-limited upstream's lookup (Attempts.lookup)
         self._draw = draw

@@ -197,6 +197,7 @@ def parse(section: Any) -> RetriesConfig:
 sections.register(
     "retries",
     validate=problems,
+    parse=parse,
     schema=SCHEMA,
     description="retry policy per RPC and the shared retry budget "
     "(docs/retries-and-idempotency.md)",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -18,12 +17,14 @@ from sidecar.cache.config import CacheConfig, MethodRule
 from sidecar.cache.memory import MemoryStore
 from sidecar.cache.step import CacheStep
 from sidecar.cache.store import Acquired, Entry, Lease, Snapshot, StoreError, cache_key
+from sidecar.config_section import SectionError
 from sidecar.errors import RpcError, error_info, refusal
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from sidecar.methods import BY_RPC
 from sidecar.outcome import Delivery, Outcome
 from sidecar.pipeline import Call
+from tests.helpers import snapshot
 
 RULE = MethodRule(ttl=60, stale_while_revalidate=30, max_stale=300, invalid_ttl=5)
 CONFIG = CacheConfig(
@@ -467,24 +468,22 @@ async def test_a_store_outage_never_fails_a_call() -> None:
 async def test_settings_come_from_the_policy_snapshot(step: CacheStep) -> None:
     upstream = Upstream(ok(pb.GetMeResponse(app=types.App(app_id=1))))
     section: dict[str, Any] = {"methods": {"GetMe": {"enabled": False}}}
-    policy = SimpleNamespace(sections={"cache": section})
+    policy = snapshot({"cache": section})
     for _ in range(2):
         call = new_call("GetMe", policy=policy)
         await step.run(call, upstream)
         assert call.trailing == []
     assert upstream.calls == 2
     # Without a cache section the constructor's settings apply.
-    await step.run(new_call("GetMe", policy=SimpleNamespace(sections={})), upstream)
-    await step.run(new_call("GetMe", policy=SimpleNamespace(sections={})), upstream)
+    await step.run(new_call("GetMe", policy=snapshot({})), upstream)
+    await step.run(new_call("GetMe", policy=snapshot({})), upstream)
     assert upstream.calls == 3
 
 
-async def test_a_broken_policy_section_falls_back_to_the_defaults(step: CacheStep) -> None:
-    upstream = Upstream(ok(rates()))
-    policy = SimpleNamespace(sections={"cache": {"methods": {"Transfer": {"ttl": 5}}}})
-    await step.run(new_call(policy=policy), upstream)
-    await step.run(new_call(policy=policy), upstream)
-    assert upstream.calls == 1
+def test_a_broken_policy_section_is_refused_when_the_policy_is_made() -> None:
+    # Never parsed again per call with a fallback to defaults: the snapshot cannot be made.
+    with pytest.raises(SectionError, match=r"cache\.methods\.Transfer"):
+        snapshot({"cache": {"methods": {"Transfer": {"ttl": 5}}}})
 
 
 async def test_flush(step: CacheStep) -> None:

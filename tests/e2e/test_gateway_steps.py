@@ -8,7 +8,6 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from types import SimpleNamespace
 from typing import Any
 
 import grpc
@@ -33,7 +32,7 @@ from sidecar.retry.settings import BudgetRule, RetriesConfig, RetryRule
 from sidecar.secrets import Secret
 from sidecar.upstream import HttpUpstream, UpstreamSettings
 from tests.conftest import EmulatorControl
-from tests.helpers import free_port
+from tests.helpers import free_port, snapshot
 
 DAY = 86400.0
 
@@ -111,9 +110,7 @@ async def test_settings_come_from_the_calls_policy_snapshot(
     upstream: HttpUpstream, control: EmulatorControl, token: str
 ) -> None:
     gateway = assemble(upstream)
-    policy = SimpleNamespace(
-        sections={"idempotency": {"require_key": "mutating"}, "retries": {"max_attempts": 1}}
-    )
+    policy = snapshot({"idempotency": {"require_key": "mutating"}, "retries": {"max_attempts": 1}})
     refused = await run(gateway, make_call("CreateCheck", CHECK, policy=policy))
     assert isinstance(refused, RpcError) and refused.reason == "IDEMPOTENCY_KEY_REQUIRED"
     await control.fault(token, method="getMe", kind="status", status=503, count=5)
