@@ -26,6 +26,7 @@ from sidecar.front_errors import http_error
 from sidecar.idempotency.fingerprint import IDEMPOTENCY_KEY
 from sidecar.mapping import from_json, loads, to_json
 from sidecar.methods import BY_RPC, MethodSpec, Result
+from sidecar.peer import peer_from_ssl
 from sidecar.pipeline import Call, Pipeline
 from sidecar.policy.identity import TOKEN_HEADER, caller_for_token
 from sidecar.policy.reload import PolicyHolder
@@ -86,9 +87,13 @@ def error_body(code: int, name: str) -> bytes:
 
 
 class ApiFront:
-    def __init__(self, pipeline: Pipeline, policy: PolicyHolder) -> None:
+    def __init__(
+        self, pipeline: Pipeline, policy: PolicyHolder, client_certificates: bool = False
+    ) -> None:
         self._pipeline = pipeline
         self._policy = policy
+        # mTLS: the listener verified a client certificate on every connection.
+        self._client_certificates = client_certificates
 
     def routes(self) -> list[web.RouteDef]:
         return [web.route("*", "/api/{method}", self.handle)]
@@ -110,6 +115,9 @@ class ApiFront:
         metadata = {k: v for k in _PASSED if (v := request.headers.get(k)) is not None}
         metadata[TOKEN_HEADER] = token
         call = Call(spec=spec, request=message, metadata=metadata, deadline=None)
+        if self._client_certificates and request.transport is not None:
+            ssl_object = request.transport.get_extra_info("ssl_object")
+            call.peer = peer_from_ssl(ssl_object.getpeercert() if ssl_object else None)
         started = time.perf_counter()
         metrics.rpc_started(spec.rpc)
         try:

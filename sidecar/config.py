@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sidecar import options as o
 from sidecar.http_limits import HttpLimits
 from sidecar.options import (
+    ADMIN_LISTEN,
     API_LISTEN,
     DEMO,
     DEMO_EMULATOR_LISTEN,
@@ -20,6 +21,11 @@ from sidecar.options import (
     PREVIOUS_TOKEN_ENV,
     PREVIOUS_TOKEN_FILE,
     REDIS_URL,
+    TLS_CERT,
+    TLS_CLIENT_CA,
+    TLS_KEY,
+    TLS_LISTENERS,
+    TLS_RELOAD_INTERVAL,
     TOKEN_ENV,
     TOKEN_FILE,
     UPSTREAM,
@@ -27,6 +33,7 @@ from sidecar.options import (
     Option,
 )
 from sidecar.secrets import Secret
+from sidecar.tls import LISTENERS, TlsSettings
 from sidecar.webhooks.settings import WebhookSettings
 
 if TYPE_CHECKING:
@@ -53,6 +60,9 @@ class Settings:
     http_listen: str | None = o.HTTP_LISTEN.default
     # The Crypto Pay-compatible HTTP front (/api/{method}); None: off.
     api_listen: str | None = None
+    # /metrics, health, /policy and /admin on a listener of their own; None: on http_listen.
+    admin_listen: str | None = None
+    tls: TlsSettings = field(default_factory=TlsSettings)
     upstream_url: str = UPSTREAMS[o.UPSTREAM.default]
     token: Secret = field(default_factory=lambda: Secret(""))
     demo: bool = o.DEMO.default
@@ -170,6 +180,38 @@ def webhook_settings_from_args(values: dict[str, Any], demo: bool) -> WebhookSet
     return WebhookSettings(previous_token=previous, **_fields(values, "webhooks."))
 
 
+def tls_settings(values: dict[str, Any]) -> TlsSettings:
+    cert, key = values[TLS_CERT.dest] or None, values[TLS_KEY.dest] or None
+    client_ca = values[TLS_CLIENT_CA.dest] or None
+    if (cert is None) != (key is None):
+        given, missing = ("--tls-cert", "--tls-key") if cert else ("--tls-key", "--tls-cert")
+        raise ConfigError(f"{given} needs {missing}: a certificate is served with its key")
+    if client_ca is not None and cert is None:
+        raise ConfigError(
+            "--tls-client-ca needs --tls-cert and --tls-key: client certificates are verified "
+            "on TLS listeners only"
+        )
+    names = [n.strip() for n in values[TLS_LISTENERS.dest].split(",") if n.strip()]
+    unknown = [n for n in names if n not in LISTENERS]
+    if unknown:
+        raise ConfigError(
+            f"--tls-listeners: unknown listener {', '.join(unknown)} "
+            f"(choose among {', '.join(LISTENERS)})"
+        )
+    if cert is not None and not names:
+        raise ConfigError("--tls-listeners names no listener, yet --tls-cert is set")
+    for flag, path in (("--tls-cert", cert), ("--tls-key", key), ("--tls-client-ca", client_ca)):
+        if path is not None and not Path(path).is_file():
+            raise ConfigError(f"{flag} {path}: no such file")
+    return TlsSettings(
+        cert=cert,
+        key=key,
+        client_ca=client_ca,
+        listeners=frozenset(names),
+        reload_interval=values[TLS_RELOAD_INTERVAL.dest],
+    )
+
+
 def resolve_upstream(value: str) -> str:
     if value in UPSTREAMS:
         return UPSTREAMS[value]
@@ -214,6 +256,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(
         http_listen=_listener(values[HTTP_LISTEN.dest]),
         api_listen=_listener(values[API_LISTEN.dest]),
+        admin_listen=_listener(values[ADMIN_LISTEN.dest]),
+        tls=tls_settings(values),
         upstream_url=upstream,
         token=token,
         redis_url=Secret(redis_url) if redis_url else None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, cast
 
@@ -171,9 +172,12 @@ async def _track(request: web.Request, handler: Handler) -> web.StreamResponse:
 _GUARDS = web.AppKey("http_guards", list[_Guard])
 
 
-def create_app(readiness: ReadinessCheck) -> web.Application:
+def create_app(readiness: ReadinessCheck | None) -> web.Application:
+    """An app with the health endpoints, or without them (None) for a public listener."""
     app = web.Application(client_max_size=1024 * 1024, middlewares=[_track])
     app[_GUARDS] = []
+    if readiness is None:
+        return app
 
     async def healthz(_request: web.Request) -> web.Response:
         ready, reason = readiness()
@@ -208,7 +212,11 @@ class _Runner(web.AppRunner):
 
 
 async def start(
-    app: web.Application, host: str, port: int, limits: HttpLimits | None = None
+    app: web.Application,
+    host: str,
+    port: int,
+    limits: HttpLimits | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> web.AppRunner:
     limits = limits or HttpLimits()
     runner = _Runner(
@@ -219,7 +227,7 @@ async def start(
         keepalive_timeout=limits.idle_timeout,
     )
     await runner.setup()
-    site = web.TCPSite(runner, host, port, reuse_address=True)
+    site = web.TCPSite(runner, host, port, reuse_address=True, ssl_context=ssl_context)
     await site.start()
     return runner
 

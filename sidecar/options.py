@@ -22,6 +22,7 @@ OUT_OF_RANGE = "out of range (see --help)"
 
 WEBHOOKS = "webhooks (docs/webhooks.md)"
 HTTP = "HTTP side: slow and excess clients (docs/webhooks.md)"
+TLS = "transport security (docs/security.md)"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,14 @@ API_LISTEN = Option(
     "host:port of the Crypto Pay-compatible HTTP front (/api/{method}) for existing SDKs, with "
     "per-caller tokens from the policy",
     env="API_LISTEN",
+)
+ADMIN_LISTEN = Option(
+    "--admin-listen",
+    "",
+    "host:port of a separate listener for /metrics, /healthz, /readyz, /policy and /admin; "
+    "then --http-listen serves webhooks only. Empty: all of them on --http-listen",
+    env="ADMIN_LISTEN",
+    shown_default="empty",
 )
 UPSTREAM = Option(
     "--upstream",
@@ -373,10 +382,56 @@ HTTP_MAX_CONNECTIONS = Option(
     check=_at_least(1),
 )
 
+TLS_CERT = Option[str | None](
+    "--tls-cert",
+    None,
+    "PEM certificate (chain) the listeners named by --tls-listeners serve; re-read when the "
+    "file changes",
+    env="TLS_CERT",
+    metavar="PATH",
+    group=TLS,
+)
+TLS_KEY = Option[str | None](
+    "--tls-key",
+    None,
+    "PEM private key of --tls-cert",
+    env="TLS_KEY",
+    metavar="PATH",
+    group=TLS,
+)
+TLS_CLIENT_CA = Option[str | None](
+    "--tls-client-ca",
+    None,
+    "PEM CA bundle: require client certificates it signed on the gRPC and API listeners (mTLS), "
+    "and let the policy identify callers by them",
+    env="TLS_CLIENT_CA",
+    metavar="PATH",
+    group=TLS,
+)
+TLS_LISTENERS = Option(
+    "--tls-listeners",
+    "grpc,api",
+    "comma-separated listeners that serve TLS when --tls-cert is set: grpc, api, webhook, admin",
+    env="TLS_LISTENERS",
+    group=TLS,
+)
+TLS_RELOAD_INTERVAL = Option(
+    "--tls-reload-interval",
+    1.0,
+    "at most this often the certificate files are checked for changes",
+    env="TLS_RELOAD_INTERVAL",
+    parse=float,
+    metavar="SECONDS",
+    group=TLS,
+    check=lambda value: math.isfinite(value) and 0.1 <= value <= 3600,
+    problem="must be between 0.1 and 3600 seconds",
+)
+
 OPTIONS: tuple[Option[Any], ...] = (
     GRPC_LISTEN,
     HTTP_LISTEN,
     API_LISTEN,
+    ADMIN_LISTEN,
     UPSTREAM,
     TOKEN_FILE,
     DEMO,
@@ -407,4 +462,9 @@ OPTIONS: tuple[Option[Any], ...] = (
     HTTP_BODY_TIMEOUT,
     HTTP_IDLE_TIMEOUT,
     HTTP_MAX_CONNECTIONS,
+    TLS_CERT,
+    TLS_KEY,
+    TLS_CLIENT_CA,
+    TLS_LISTENERS,
+    TLS_RELOAD_INTERVAL,
 )

@@ -30,6 +30,7 @@ from sidecar.idempotency.fingerprint import IDEMPOTENCY_KEY, derive_spend_id
 from sidecar.mapping import to_params
 from sidecar.methods import Effect, MethodSpec
 from sidecar.outcome import Delivery, HttpAnswer, Outcome, from_answer, from_failure
+from sidecar.peer import Peer
 from sidecar.policy.model import DEFAULT_CALLER, PolicySnapshot
 from sidecar.telemetry import metrics, tracing
 from sidecar.validation import validate
@@ -68,6 +69,8 @@ class Call:
     # The upstream's raw answer behind a successful result (fresh or replayed); None when the
     # answer was built from a stored message (the cache). The HTTP front sends it as is.
     body: bytes | None = None
+    # The verified client certificate (mTLS listeners only); None: no certificate.
+    peer: Peer | None = None
 
     def remaining(self) -> float | None:
         if self.deadline is None:

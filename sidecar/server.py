@@ -14,6 +14,7 @@ import asyncio
 import gc
 import logging
 import signal
+import ssl
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -22,7 +23,7 @@ from aiohttp import web
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from sidecar import http_server, logs
+from sidecar import http_server, logs, tls
 from sidecar.api_front import ApiFront
 from sidecar.cache import admin as cache_admin
 from sidecar.cache.step import CacheStep
@@ -83,6 +84,9 @@ class Sidecar:
     _http: web.AppRunner | None = None
     _api: web.AppRunner | None = None
     api_port: int = 0
+    _admin: web.AppRunner | None = None
+    admin_port: int = 0
+    _tls_files: tls.CertificateFiles | None = None
     _emulator: Any = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _cache: CacheStep | None = None
@@ -158,7 +162,9 @@ class Sidecar:
             interceptors=tracing.grpc_server_interceptors(),
         )
         # Its methods are made from the method table, which the stubs' type checker cannot see.
-        service = CryptoPayService(self.pipeline)  # type: ignore[abstract]
+        service = CryptoPayService(  # type: ignore[abstract]
+            self.pipeline, client_certificates=s.tls.mutual(tls.GRPC)
+        )
         add_to_server(service, server)
         webhook_pb_grpc.add_WebhookServiceServicer_to_server(WebhookService(self.webhooks), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
@@ -167,28 +173,16 @@ class Sidecar:
             server,
         )
         host, port = split_host_port(s.grpc_listen)
-        self.grpc_port = server.add_insecure_port(f"{host}:{port}")
+        address = f"{host}:{port}"
+        if s.tls.on(tls.GRPC):
+            credentials = tls.grpc_credentials(self._certificates(), s.tls.mutual(tls.GRPC))
+            self.grpc_port = server.add_secure_port(address, credentials)
+        else:
+            self.grpc_port = server.add_insecure_port(address)
         await server.start()
         self._server = server
 
-        if s.http_listen:
-            app = http_server.create_app(self.readiness)
-            app.router.add_get("/policy", self._policy_status)
-            metrics.add_routes(app)
-            cache_admin.add_routes(app, self._cache)
-            ingest_handler = ingest.handler(self.webhooks, body_timeout=s.http.body_timeout)
-            http_server.add_routes(app, [web.post(s.webhooks.path, ingest_handler)])
-            http_host, http_port = split_host_port(s.http_listen)
-            self._http = await http_server.start(app, http_host, http_port, s.http)
-            self.http_port = _bound_port(self._http) or http_port
-        if s.api_listen:
-            assert self.policy is not None
-            front = ApiFront(self.pipeline, self.policy)
-            api_app = http_server.create_app(self.readiness)
-            api_app.add_routes(front.routes())
-            api_host, api_port = split_host_port(s.api_listen)
-            self._api = await http_server.start(api_app, api_host, api_port, s.http)
-            self.api_port = _bound_port(self._api) or api_port
+        await self._start_http_side()
         if self._emulator is not None:
             self._deliver_demo_webhooks()
 
@@ -204,7 +198,11 @@ class Sidecar:
                 "grpc_listen": f"{host}:{self.grpc_port}",
                 "http_listen": s.http_listen
                 and f"{s.http_listen.rpartition(':')[0]}:{self.http_port}",
-                "metrics": f"{metrics.METRICS_PATH} on the HTTP port" if s.http_listen else "off",
+                "admin_listen": s.admin_listen
+                and f"{s.admin_listen.rpartition(':')[0]}:{self.admin_port}",
+                "api_listen": s.api_listen and f"{s.api_listen.rpartition(':')[0]}:{self.api_port}",
+                "metrics": _metrics_where(s),
+                "tls": s.tls.describe(),
                 "upstream": s.upstream_url,
                 "token_fingerprint": s.token.fingerprint(),
                 "demo": s.demo,
@@ -221,6 +219,71 @@ class Sidecar:
                 "rate_limits": self._limiter.describe(self.policy.current),
             },
         )
+
+    def _certificates(self) -> tls.CertificateFiles:
+        """The certificate files all TLS listeners share, loaded once (ConfigError if bad)."""
+        if self._tls_files is None:
+            try:
+                self._tls_files = tls.CertificateFiles(self.settings.tls)
+            except tls.TlsError as exc:
+                raise ConfigError(f"TLS: {exc}") from None
+        return self._tls_files
+
+    def _ssl_context(self, listener: str) -> ssl.SSLContext | None:
+        settings = self.settings.tls
+        if not settings.on(listener):
+            return None
+        rotation = tls.ContextRotation(self._certificates(), settings.mutual(listener))
+        return rotation.context
+
+    async def _start_http_side(self) -> None:
+        """The webhook listener (which an Ingress exposes), the admin listener (metrics, health,
+        /policy, /admin: for the pod network) unless it shares the webhook listener, and the
+        HTTP front."""
+        s = self.settings
+        assert self.webhooks is not None and self.pipeline is not None
+        assert self._cache is not None
+        admin: web.Application | None = None
+        if s.http_listen:
+            # With an admin listener, the webhook listener is the public one: it answers the
+            # webhook path only, and points a misdirected probe, scrape or flush elsewhere.
+            app = http_server.create_app(None if s.admin_listen else self.readiness)
+            ingest_handler = ingest.handler(self.webhooks, body_timeout=s.http.body_timeout)
+            http_server.add_routes(app, [web.post(s.webhooks.path, ingest_handler)])
+            if s.admin_listen:
+                for path in ADMIN_PATHS:
+                    app.router.add_route("*", path, _elsewhere)
+            else:
+                admin = app
+        if s.admin_listen:
+            admin = http_server.create_app(self.readiness)
+        if admin is not None:
+            admin.router.add_get("/policy", self._policy_status)
+            metrics.add_routes(admin)
+            cache_admin.add_routes(admin, self._cache)
+        if s.http_listen:
+            host, port = split_host_port(s.http_listen)
+            self._http = await http_server.start(
+                app, host, port, s.http, self._ssl_context(tls.WEBHOOK)
+            )
+            self.http_port = _bound_port(self._http) or port
+        if s.admin_listen:
+            assert admin is not None
+            host, port = split_host_port(s.admin_listen)
+            self._admin = await http_server.start(
+                admin, host, port, s.http, self._ssl_context(tls.ADMIN)
+            )
+            self.admin_port = _bound_port(self._admin) or port
+        if s.api_listen:
+            assert self.policy is not None
+            front = ApiFront(self.pipeline, self.policy, client_certificates=s.tls.mutual(tls.API))
+            api_app = http_server.create_app(self.readiness)
+            api_app.add_routes(front.routes())
+            host, port = split_host_port(s.api_listen)
+            self._api = await http_server.start(
+                api_app, host, port, s.http, self._ssl_context(tls.API)
+            )
+            self.api_port = _bound_port(self._api) or port
 
     def _lint_context(self) -> LintContext:
         # Demo mode counts spend caps in memory: one process, nothing to share.
@@ -304,7 +367,8 @@ class Sidecar:
             host = "::1"
         if ":" in host:
             host = f"[{host}]"
-        return f"http://{host}:{self.http_port}{self.settings.webhooks.path}"
+        scheme = "https" if self.settings.tls.on(tls.WEBHOOK) else "http"
+        return f"{scheme}://{host}:{self.http_port}{self.settings.webhooks.path}"
 
     def readiness(self) -> tuple[bool, str]:
         return self.health.probe()
@@ -332,10 +396,9 @@ class Sidecar:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._emulator is not None:
             await self._emulator.stop()
-        if self._http is not None:
-            await self._http.cleanup()
-        if self._api is not None:
-            await self._api.cleanup()
+        for runner in (self._http, self._admin, self._api):
+            if runner is not None:
+                await runner.cleanup()
         if self._cache is not None:
             await self._cache.drain()
         if self._upstream is not None:
@@ -353,6 +416,22 @@ class Sidecar:
             await self.webhooks.close()
         self.health.close()
         log.info("stopped")
+
+
+# What the admin listener serves, refused on the webhook listener when the two are apart.
+ADMIN_PATHS = ("/healthz", "/readyz", "/policy", metrics.METRICS_PATH, "/admin/{tail:.*}")
+
+
+async def _elsewhere(_request: web.Request) -> web.Response:
+    return web.json_response(
+        {"error": "not served on this listener: see the sidecar's --admin-listen"}, status=404
+    )
+
+
+def _metrics_where(s: Settings) -> str:
+    if s.admin_listen:
+        return f"{metrics.METRICS_PATH} on --admin-listen"
+    return f"{metrics.METRICS_PATH} on --http-listen" if s.http_listen else "off"
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:

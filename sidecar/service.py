@@ -15,6 +15,7 @@ from sidecar.errors import RpcError, refusal
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.methods import BY_RPC, METHODS
+from sidecar.peer import peer_from_auth_context
 from sidecar.pipeline import Call, Pipeline, metadata_dict
 from sidecar.telemetry import metrics, tracing
 
@@ -63,8 +64,10 @@ def add_to_server(service: CryptoPayService, server: grpc.aio.Server) -> None:
 
 
 class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: Pipeline, client_certificates: bool = False) -> None:
         self._pipeline = pipeline
+        # mTLS: the listener verified a client certificate on every connection.
+        self._client_certificates = client_certificates
 
     async def _serve(self, rpc: str, request: Message, context: Context) -> Message:
         started = time.perf_counter()
@@ -84,6 +87,8 @@ class CryptoPayService(pb_grpc.CryptoPayServiceServicer):
             metadata=metadata_dict(context.invocation_metadata()),  # type: ignore[arg-type]
             deadline=None if remaining is None else time.monotonic() + remaining,
         )
+        if self._client_certificates:
+            call.peer = peer_from_auth_context(context.auth_context())
         # Log lines of the call carry the caller's trace id even when no span is made for it.
         with tracing.remote_parent(call.metadata):
             try:

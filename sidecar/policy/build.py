@@ -25,6 +25,7 @@ from sidecar.policy.model import (
     Mode,
     NameRule,
     PolicySnapshot,
+    Source,
     SpendCap,
     TransferRule,
     Window,
@@ -45,6 +46,7 @@ def snapshot(document: Document, source: str) -> PolicySnapshot:
         caller_header=raw_identity.get("caller_header", CALLER_HEADER),
         key_header=raw_identity.get("key_header", KEY_HEADER),
         mode=Mode(raw_identity.get("mode", mode.value)),
+        source=Source(raw_identity.get("from", Source.KEY.value)),
     )
     default = caller_rules(DEFAULT_CALLER, data.get("defaults") or {}, mode)
     callers = {
@@ -98,6 +100,7 @@ def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> Caller
 
     keys = raw.get("key_sha256", ())
     tokens = raw.get("token_sha256", ())
+    certificate = raw.get("certificate") or {}
     amounts = {
         code: AmountLimit(
             code,
@@ -126,6 +129,8 @@ def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> Caller
         name=name,
         key_sha256=(keys,) if isinstance(keys, str) else tuple(keys),
         token_sha256=(tokens,) if isinstance(tokens, str) else tuple(tokens),
+        spiffe_ids=tuple(certificate.get("spiffe_ids", ())),
+        dns_names=tuple(certificate.get("dns_names", ())),
         rpcs=names("rpcs"),
         assets=names("assets"),
         fiats=names("fiats"),

@@ -1,5 +1,10 @@
-"""Who is calling (pure): the caller named in gRPC metadata, authenticated by its key, or the
-caller whose Crypto-Pay-API-Token an HTTP front call carries.
+"""Who is calling (pure): the caller named in gRPC metadata, authenticated by its key, the
+caller whose verified client certificate (mTLS) carries one of its names, or the caller whose
+Crypto-Pay-API-Token an HTTP front call carries.
+
+`identity.from` says which proof counts: key (the metadata), certificate (only the certificate),
+or either (a certificate when the call has one). A caller defined by certificate names can only
+be that caller with its certificate: naming it in metadata, even with a key, is refused.
 
 In the sidecar pattern the default caller is the local application: a call that names no caller
 runs as `default`, unless the policy requires identity. A call that names a caller must name a
@@ -17,7 +22,8 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sidecar.policy.model import DEFAULT_CALLER, Mode, PolicySnapshot
+from sidecar.peer import Peer
+from sidecar.policy.model import DEFAULT_CALLER, Mode, PolicySnapshot, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +35,8 @@ class Identified:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    # CALLER_REQUIRED, CALLER_UNKNOWN, CALLER_KEY_MISSING, CALLER_KEY_INVALID, TOKEN_INVALID
+    # CALLER_REQUIRED, CALLER_UNKNOWN, CALLER_KEY_MISSING, CALLER_KEY_INVALID, TOKEN_INVALID,
+    # CERTIFICATE_REQUIRED, CERTIFICATE_UNKNOWN, CALLER_MISMATCH, CALLER_NEEDS_CERTIFICATE
     reason: str
     message: str
     caller: str | None = None  # as claimed by the call
@@ -76,7 +83,9 @@ def caller_for_token(policy: PolicySnapshot, token: str) -> str | None:
     return found
 
 
-def identify(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | Refusal:
+def identify(
+    policy: PolicySnapshot, metadata: Mapping[str, str], peer: Peer | None = None
+) -> Identified | Refusal:
     identity = policy.identity
     token = metadata.get(TOKEN_HEADER)
     if token is not None:
@@ -84,18 +93,81 @@ def identify(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified 
         caller = caller_for_token(policy, token)
         if caller is None:
             return Refusal("TOKEN_INVALID", "the Crypto-Pay-API-Token is not a caller's token")
-        return Identified(caller)
+        return _bound(policy, caller, peer)
     if identity.mode is Mode.OFF:
         return Identified(DEFAULT_CALLER)
-    refusal = _check(policy, metadata)
-    if isinstance(refusal, Identified):
-        return refusal
+    found = _check(policy, metadata, peer)
+    if isinstance(found, Identified):
+        return found
     if identity.mode is Mode.AUDIT:
-        return Identified(DEFAULT_CALLER, audit=refusal)
-    return refusal
+        return Identified(DEFAULT_CALLER, audit=found)
+    return found
 
 
-def _check(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | Refusal:
+def caller_for_peer(policy: PolicySnapshot, peer: Peer) -> str | None:
+    """The caller one of whose certificate names the peer's certificate carries."""
+    names = policy.by_certificate
+    for spiffe_id in peer.spiffe_ids:
+        if spiffe_id in names:
+            return names[spiffe_id]
+    for dns_name in peer.dns_names:
+        caller = names.get("dns:" + dns_name.lower())
+        if caller is not None:
+            return caller
+    return None
+
+
+def _bound(policy: PolicySnapshot, caller: str, peer: Peer | None) -> Identified | Refusal:
+    """`caller`, proven by a key or token, unless its certificate is what must prove it."""
+    rules = policy.callers.get(caller)
+    if rules is None or not (rules.spiffe_ids or rules.dns_names):
+        return Identified(caller)
+    if peer is not None and caller_for_peer(policy, peer) == caller:
+        return Identified(caller)
+    return Refusal(
+        "CALLER_NEEDS_CERTIFICATE",
+        f"caller {caller!r} is identified by its client certificate; connect with that "
+        "certificate (mTLS)"
+        + ("" if peer is None else f": this connection's certificate is {peer.describe()}"),
+        caller,
+    )
+
+
+def _check(
+    policy: PolicySnapshot, metadata: Mapping[str, str], peer: Peer | None
+) -> Identified | Refusal:
+    source = policy.identity.source
+    by_key = source is Source.KEY or (
+        source is Source.EITHER and (peer is None or caller_for_peer(policy, peer) is None)
+    )
+    if by_key:
+        found = _check_key(policy, metadata)
+        return found if isinstance(found, Refusal) else _bound(policy, found.caller, peer)
+    if peer is None:
+        return Refusal(
+            "CERTIFICATE_REQUIRED",
+            "this sidecar's policy identifies callers by their client certificate: connect "
+            "with mTLS (the sidecar needs --tls-client-ca, the client its certificate and key)",
+        )
+    caller = caller_for_peer(policy, peer)
+    if caller is None:
+        return Refusal(
+            "CERTIFICATE_UNKNOWN",
+            f"the client certificate ({peer.describe()}) names no caller of the policy; ask "
+            "the platform team to add its SPIFFE id or DNS name to a caller's certificate",
+        )
+    claimed = metadata.get(policy.identity.caller_header, "").strip()
+    if claimed and claimed != caller:
+        return Refusal(
+            "CALLER_MISMATCH",
+            f"the metadata {policy.identity.caller_header} names {shown_name(claimed)!r}, but "
+            f"the client certificate ({peer.describe()}) is caller {caller!r}",
+            shown_name(claimed),
+        )
+    return Identified(caller)
+
+
+def _check_key(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | Refusal:
     identity = policy.identity
     claimed = metadata.get(identity.caller_header, "").strip()
     if not claimed:

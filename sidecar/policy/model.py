@@ -8,6 +8,7 @@ policy's), so evaluation never looks further than the rule in hand.
 from __future__ import annotations
 
 import enum
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,14 @@ from sidecar.policy.loader import content_hash
 DEFAULT_CALLER = "default"
 CALLER_HEADER = "x-cryptopay-caller"
 KEY_HEADER = "x-cryptopay-caller-key"
+
+
+class Source(enum.Enum):
+    """Where a caller's identity comes from (identity.from)."""
+
+    KEY = "key"  # metadata naming the caller, with its key
+    CERTIFICATE = "certificate"  # the verified client certificate (mTLS)
+    EITHER = "either"  # a certificate when the call has one, else the key headers
 
 
 class Mode(enum.Enum):
@@ -111,6 +120,9 @@ class CallerRules:
     key_sha256: tuple[str, ...] = ()
     # SHA-256 of the caller's Crypto-Pay-API-Token for the HTTP front.
     token_sha256: tuple[str, ...] = ()
+    # The client certificate names (URI SAN SPIFFE ids, DNS SANs) that identify this caller.
+    spiffe_ids: tuple[str, ...] = ()
+    dns_names: tuple[str, ...] = ()
     rpcs: NameRule | None = None
     assets: NameRule | None = None
     fiats: NameRule | None = None
@@ -127,6 +139,7 @@ class Identity:
     caller_header: str = CALLER_HEADER
     key_header: str = KEY_HEADER
     mode: Mode = Mode.ENFORCE
+    source: Source = Source.KEY
 
 
 @dataclass(frozen=True)
@@ -153,6 +166,17 @@ class PolicySnapshot:
     @property
     def has_spend_caps(self) -> bool:
         return any(rules.spend_caps for rules in (self.default, *self.callers.values()))
+
+    @functools.cached_property
+    def by_certificate(self) -> Mapping[str, str]:
+        """Caller by certificate name: "spiffe://..." ids and "dns:<name>" entries."""
+        names: dict[str, str] = {}
+        for caller, rules in self.callers.items():
+            for spiffe_id in rules.spiffe_ids:
+                names.setdefault(spiffe_id, caller)
+            for dns_name in rules.dns_names:
+                names.setdefault("dns:" + dns_name.lower(), caller)
+        return MappingProxyType(names)
 
     def rules_for(self, caller: str) -> CallerRules:
         return self.callers.get(caller, self.default)

@@ -20,6 +20,10 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 CALLER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 HEADER_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,127}$"
 HOST_PATTERN = r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+# A SPIFFE id (spiffe://trust-domain/path) and a DNS name as certificates carry them; a
+# certificate name is matched whole and exactly, never as a prefix or a wildcard.
+SPIFFE_PATTERN = r"^spiffe://[a-z0-9._-]{1,255}(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$"
+DNS_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 WINDOW_PATTERN = r"^(rolling_[1-9][0-9]{0,3}[hd]|calendar_day)$"
 MAX_EXPIRES_IN = 2_678_400
 SPEND_RPCS = ("Transfer", "CreateCheck")
@@ -162,7 +166,35 @@ def _rules_object(with_key: bool) -> dict[str, Any]:
                 },
             ],
         }
-        obj["anyOf"] = [{"required": ["key_sha256"]}, {"required": ["token_sha256"]}]
+        properties["certificate"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "description": "the names of the caller's client certificate (mTLS, "
+            "--tls-client-ca): a call whose verified certificate carries one of them is this "
+            "caller",
+            "properties": {
+                "spiffe_ids": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": SPIFFE_PATTERN},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "description": "URI SANs, e.g. spiffe://cluster.local/ns/shop/sa/checkout",
+                },
+                "dns_names": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": DNS_PATTERN},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                    "description": "DNS SANs, matched exactly (no wildcards)",
+                },
+            },
+        }
+        obj["anyOf"] = [
+            {"required": ["key_sha256"]},
+            {"required": ["token_sha256"]},
+            {"required": ["certificate"]},
+        ]
     return obj
 
 
@@ -188,7 +220,8 @@ def build() -> dict[str, Any]:
             "identity": {
                 "type": "object",
                 "additionalProperties": False,
-                "description": "how callers identify themselves (gRPC metadata)",
+                "description": "how callers identify themselves (gRPC metadata, client "
+                "certificates)",
                 "properties": {
                     "required": {
                         "type": "boolean",
@@ -207,6 +240,12 @@ def build() -> dict[str, Any]:
                         "(default x-cryptopay-caller-key)",
                     },
                     "mode": _mode("identity checks"),
+                    "from": {
+                        "enum": ["key", "certificate", "either"],
+                        "description": "key (default): the caller and key metadata; "
+                        "certificate: the verified client certificate only (mTLS); either: the "
+                        "certificate when the call has one, else the key metadata",
+                    },
                 },
             },
             "defaults": {

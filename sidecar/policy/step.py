@@ -120,7 +120,7 @@ class PolicyStep:
             _allowed(None)
             return ALLOWED
         audit = _Audit(call, policy)
-        who = identify(policy, call.metadata)
+        who = identify(policy, call.metadata, call.peer)
         if isinstance(who, Refusal):
             decision_id = audit.record(_identity_finding(who, Mode.ENFORCE), who.caller, None)
             raise refusal(
@@ -362,6 +362,8 @@ class _Audit:
             "reason": finding.message,
             "policy_hash": self._policy.short_hash,
         }
+        if self._call.peer is not None:
+            extra["peer"] = self._call.peer.describe()
         if request is not None and request.amount is not None:
             extra["amount"] = plain(request.amount)
             extra["asset"] = request.amount_code
