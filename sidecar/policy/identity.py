@@ -141,8 +141,7 @@ def _check(
         source is Source.EITHER and (peer is None or caller_for_peer(policy, peer) is None)
     )
     if by_key:
-        found = _check_key(policy, metadata)
-        return found if isinstance(found, Refusal) else _bound(policy, found.caller, peer)
+        return _check_key(policy, metadata, peer)
     if peer is None:
         return Refusal(
             "CERTIFICATE_REQUIRED",
@@ -167,7 +166,9 @@ def _check(
     return Identified(caller)
 
 
-def _check_key(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identified | Refusal:
+def _check_key(
+    policy: PolicySnapshot, metadata: Mapping[str, str], peer: Peer | None
+) -> Identified | Refusal:
     identity = policy.identity
     claimed = metadata.get(identity.caller_header, "").strip()
     if not claimed:
@@ -193,6 +194,9 @@ def _check_key(policy: PolicySnapshot, metadata: Mapping[str, str]) -> Identifie
             ),
             shown,
         )
+    if rules.spiffe_ids or rules.dns_names:
+        # Its certificate proves it, and nothing else does.
+        return _bound(policy, claimed, peer)
     key = metadata.get(identity.key_header, "")
     if not key:
         return Refusal(

@@ -341,6 +341,7 @@ def semantic(data: Mapping[str, Any], context: LintContext) -> list[LintError]:
                         )
                     )
                 seen_keys.setdefault(digest, name)
+    out.extend(_certificate_findings(identity, callers))
     blocks: list[tuple[Path, Mapping[str, Any]]] = []
     if isinstance(data.get("defaults"), Mapping):
         blocks.append((("defaults",), data["defaults"]))
@@ -351,6 +352,46 @@ def semantic(data: Mapping[str, Any], context: LintContext) -> list[LintError]:
     for path, rules in blocks:
         out.extend(_rules(path, rules, context, rules.get("mode", policy_mode)))
     return out
+
+
+def _certificate_findings(
+    identity: Mapping[str, Any], callers: Mapping[str, Any]
+) -> Iterator[LintError]:
+    source = identity.get("from", "key")
+    seen: dict[str, str] = {}
+    with_certificate = []
+    for name, rules in callers.items():
+        certificate = _mapping(_mapping(rules).get("certificate"))
+        if certificate:
+            with_certificate.append(name)
+        for field in ("spiffe_ids", "dns_names"):
+            for i, value in enumerate(_strings(certificate.get(field))):
+                seen_as = value.lower() if field == "dns_names" else value
+                if seen_as in seen:
+                    yield LintError(
+                        ("callers", name, "certificate", field, i),
+                        f"{value!r} already names caller {seen[seen_as]!r}: a certificate name "
+                        "identifies one caller",
+                    )
+                seen.setdefault(seen_as, name)
+    if source == "key" and with_certificate:
+        yield LintError(
+            ("identity",),
+            "identity.from is key (the default): calls are identified by their key metadata, "
+            f"and {', '.join(map(repr, with_certificate))} can only be used with its "
+            "certificate; set identity.from: either (or certificate) to identify callers by "
+            "their certificates",
+            Severity.WARNING,
+        )
+    if source == "certificate":
+        for name, rules in callers.items():
+            if isinstance(rules, Mapping) and not rules.get("certificate"):
+                yield LintError(
+                    ("callers", name),
+                    "identity.from is certificate, and this caller has no certificate names: "
+                    "no call can be this caller",
+                    Severity.WARNING,
+                )
 
 
 def _rules(  # noqa: C901
