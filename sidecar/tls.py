@@ -15,6 +15,7 @@ import logging
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,10 +115,11 @@ class CertificateFiles:
     handshakes, from gRPC's threads as well as the event loop.
     """
 
-    def __init__(self, settings: TlsSettings) -> None:
+    def __init__(self, settings: TlsSettings, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
+        self._clock = clock
         self._lock = threading.Lock()
-        self._checked = time.monotonic()
+        self._checked = clock()
         self._refused: Material | None = None
         self.version = 0
         self._material = self._load()  # TlsError at start-up: the sidecar refuses to start
@@ -135,7 +137,7 @@ class CertificateFiles:
         return before
 
     def current(self) -> Material:
-        now = time.monotonic()
+        now = self._clock()
         if now - self._checked < self.settings.reload_interval:
             return self._material
         with self._lock:

@@ -26,7 +26,8 @@ from tests.tls.conftest import (
 
 async def get_me(port: int, pki: Pki, client: Issued | None = None) -> pb.GetMeResponse:
     async with channel(port, pki, client) as c:
-        return await stub(c).GetMe(pb.GetMeRequest(), timeout=5)
+        response: pb.GetMeResponse = await stub(c).GetMe(pb.GetMeRequest(), timeout=5)
+        return response
 
 
 async def refused(port: int, pki: Pki, client: Issued | None, **kw: object) -> grpc.aio.AioRpcError:
