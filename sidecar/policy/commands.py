@@ -13,12 +13,13 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from sidecar.methods import BY_RPC
+from sidecar.peer import Peer
 from sidecar.policy import build, schema
 from sidecar.policy.evaluate import cap_allows, cap_finding, evaluate, facts
-from sidecar.policy.identity import key_digest, new_token
+from sidecar.policy.identity import Refusal, identify, key_digest, new_token
 from sidecar.policy.lint import LintContext, errors, lint
 from sidecar.policy.loader import read
-from sidecar.policy.model import DEFAULT_CALLER, Mode
+from sidecar.policy.model import DEFAULT_CALLER, Mode, PolicySnapshot
 from sidecar.policy.problems import LintError, Severity
 from sidecar.spend.store import plain
 from sidecar.validation import validate
@@ -61,11 +62,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "explain",
         help="show how a policy decides a sample request",
         description="Evaluates a sample request against a policy, rule by rule, as the sidecar "
-        "would (identity is assumed: --caller picks the rules).",
+        "would (identity is assumed: --caller picks the rules, or --spiffe-id / --dns-name name "
+        "a client certificate and the policy's identity rules find the caller).",
     )
     explain.add_argument("path", metavar="PATH", help="policy file or directory")
     explain.add_argument("--rpc", required=True, choices=sorted(BY_RPC), help="the RPC")
     explain.add_argument("--caller", default=DEFAULT_CALLER, help="caller name (default: default)")
+    explain.add_argument(
+        "--spiffe-id",
+        action="append",
+        default=[],
+        help="a URI SAN of the client certificate (mTLS), e.g. "
+        "spiffe://cluster.local/ns/shop/sa/checkout",
+    )
+    explain.add_argument(
+        "--dns-name", action="append", default=[], help="a DNS SAN of the client certificate"
+    )
     explain.add_argument(
         "--request",
         default="{}",
@@ -165,6 +177,33 @@ def _github(problem: LintError) -> str:
     return f"::{level}{where}::{text}"
 
 
+def _spent(items: list[str], out: TextIO) -> dict[str, Decimal] | None:
+    spent: dict[str, Decimal] = {}
+    for item in items:
+        asset, _, amount = item.partition("=")
+        try:
+            spent[asset.upper()] = Decimal(amount)
+        except InvalidOperation:
+            out.write(f"--spent {item!r}: expected ASSET=AMOUNT, e.g. USDT=120.5\n")
+            return None
+    return spent
+
+
+def _explain_identity(policy: PolicySnapshot, args: argparse.Namespace, out: TextIO) -> str | None:
+    """The caller whose rules apply: --caller, or the one the certificate names identify (None,
+    with the decision written, when identity refuses the call)."""
+    if not (args.spiffe_id or args.dns_name):
+        return str(args.caller)
+    peer = Peer(spiffe_ids=tuple(args.spiffe_id), dns_names=tuple(args.dns_name))
+    claimed = {} if args.caller == DEFAULT_CALLER else {policy.identity.caller_header: args.caller}
+    who = identify(policy, claimed, peer)
+    out.write(f"peer     {peer.describe()} (identity.from: {policy.identity.source.value})\n")
+    if isinstance(who, Refusal):
+        out.write(f"\ndecision: UNAUTHENTICATED {who.reason}: {who.message}\n")
+        return None
+    return who.caller
+
+
 def run_explain(args: argparse.Namespace, out: TextIO) -> int:
     document = read(args.path)
     problems = errors(lint(document, LintContext(redis=True)))
@@ -180,20 +219,19 @@ def run_explain(args: argparse.Namespace, out: TextIO) -> int:
     except json_format.ParseError as exc:
         out.write(f"--request is not a valid {spec.request_type.__name__}: {exc}\n")
         return 2
-    spent: dict[str, Decimal] = {}
-    for item in args.spent:
-        asset, _, amount = item.partition("=")
-        try:
-            spent[asset.upper()] = Decimal(amount)
-        except InvalidOperation:
-            out.write(f"--spent {item!r}: expected ASSET=AMOUNT, e.g. USDT=120.5\n")
-            return 2
+    spent = _spent(args.spent, out)
+    if spent is None:
+        return 2
     if args.caller != DEFAULT_CALLER and args.caller not in policy.callers:
         known = ", ".join(sorted(policy.callers)) or "none"
         out.write(f"caller {args.caller!r} is not in the policy (callers: {known})\n")
         return 2
-    rules = policy.rules_for(args.caller)
     out.write(f"policy   {args.path} (sha256 {policy.short_hash})\n")
+    caller = _explain_identity(policy, args, out)
+    if caller is None:
+        return 0
+    args.caller = caller
+    rules = policy.rules_for(args.caller)
     out.write(f"caller   {args.caller}\n")
     out.write(f"request  {spec.rpc} {_json(request)}\n\n")
     violations = validate(request)

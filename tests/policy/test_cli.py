@@ -186,3 +186,23 @@ def test_policies_in_helm_examples_lint_clean(values: Path, tmp_path: Path) -> N
         path.write_text(text)
         code, out = run("lint", "--redis", str(path))
         assert code == 0, out
+
+
+def test_explain_finds_the_caller_of_a_client_certificate() -> None:
+    policy = str(POLICIES / "mtls.yaml")
+    checkout = "spiffe://cluster.local/ns/shop/sa/checkout"
+    request = '{"asset": "USDT", "amount": "20"}'
+    code, out = run("explain", policy, "--spiffe-id", checkout, "--rpc", "CreateInvoice",
+                    "--request", request)  # fmt: skip
+    assert code == 0 and "caller   checkout" in out and f"peer     {checkout}" in out
+    assert out.rstrip().endswith("decision: ALLOWED")
+    code, out = run("explain", policy, "--dns-name", "payouts.payments.svc.cluster.local",
+                    "--rpc", "CreateInvoice", "--request", request)  # fmt: skip
+    assert code == 0 and "caller   payouts" in out and "DENIED by rpcs" in out
+    code, out = run("explain", policy, "--spiffe-id", "spiffe://cluster.local/ns/x/sa/y",
+                    "--rpc", "GetMe")  # fmt: skip
+    assert code == 0
+    assert "decision: UNAUTHENTICATED CALLER_REQUIRED" in out
+    code, out = run("explain", policy, "--spiffe-id", "spiffe://cluster.local/ns/x/sa/y",
+                    "--caller", "checkout", "--rpc", "GetMe")  # fmt: skip
+    assert "decision: UNAUTHENTICATED CALLER_NEEDS_CERTIFICATE" in out
