@@ -138,6 +138,17 @@ async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0)
             await asyncio.sleep(0.05)
 
 
+async def joined(running: RunningSidecar, group: str, consumer: str) -> None:
+    """Waits until the member is in its group (the group exists, and starts where it joined)."""
+    hub = running.sidecar.webhooks
+    assert hub is not None
+
+    async def member_in() -> bool:
+        return (group, consumer) in hub.members
+
+    await eventually(member_in)
+
+
 async def route_webhooks(control: EmulatorControl, token: str, url: str | None) -> None:
     """Makes the emulator deliver this app's webhooks to `url`."""
     await control.request("PUT", "webhook", token, {"url": url})

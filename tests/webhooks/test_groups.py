@@ -7,7 +7,14 @@ from google.protobuf.duration_pb2 import Duration
 
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
 from tests.conftest import RunningSidecar
-from tests.webhooks.conftest import WebhookStub, ingest_url, post_signed, subscribe, update_body
+from tests.webhooks.conftest import (
+    WebhookStub,
+    ingest_url,
+    joined,
+    post_signed,
+    subscribe,
+    update_body,
+)
 
 
 async def publish(
@@ -25,9 +32,9 @@ async def test_each_event_goes_to_one_member_until_acknowledged(
 ) -> None:
     stub = WebhookStub(sidecar.channel)
     a = subscribe(stub, group="billing", consumer="a", max_in_flight=3)
-    await a.none_within(0.3)  # joined (and created the group at the newest event)
+    await joined(sidecar, "billing", "a")  # and created the group at the newest event
     b = subscribe(stub, group="billing", consumer="b", max_in_flight=100)
-    await b.none_within(0.3)
+    await joined(sidecar, "billing", "b")
     await publish(sidecar, http_session, range(1, 9))
     got_a = await a.take(3)
     await a.none_within(0.3)  # a holds 3 unacknowledged events: it gets no more
@@ -55,8 +62,8 @@ async def test_unacknowledged_events_come_back_after_the_visibility_timeout(
     sidecar: RunningSidecar, http_session: aiohttp.ClientSession
 ) -> None:
     stub = WebhookStub(sidecar.channel)
-    member = subscribe(stub, group="g1", visibility_timeout=Duration(seconds=1))
-    await member.none_within(0.3)
+    member = subscribe(stub, group="g1", consumer="m", visibility_timeout=Duration(seconds=1))
+    await joined(sidecar, "g1", "m")
     await publish(sidecar, http_session, range(11, 13))
     first = await member.take(2)
     await stub.Ack(wpb.AckRequest(group="g1", event_ids=[first[0].event_id]))
@@ -73,11 +80,11 @@ async def test_a_member_leaving_hands_its_events_to_the_others_at_once(
     stub = WebhookStub(sidecar.channel)
     hour = Duration(seconds=3600)
     leaving = subscribe(stub, group="g2", consumer="leaving", visibility_timeout=hour)
-    await leaving.none_within(0.3)
+    await joined(sidecar, "g2", "leaving")
     await publish(sidecar, http_session, range(21, 24))
     held = await leaving.take(3)
     staying = subscribe(stub, group="g2", consumer="staying", visibility_timeout=hour)
-    await staying.none_within(0.3)
+    await joined(sidecar, "g2", "staying")
     leaving.cancel()
     handed = await staying.take(3)
     assert sorted(e.event_id for e in handed) == sorted(e.event_id for e in held)
