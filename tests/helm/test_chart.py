@@ -122,6 +122,11 @@ def test_default_gateway() -> None:
     assert container["image"] == "ghcr.io/cryptopay-sidecar/cryptopay-sidecar:0.1.0"
     flags = args(container)
     assert flags["--grpc-listen"] == "0.0.0.0:50051"
+    # Admin paths (metrics, health, /policy, /admin) on a port of their own, so the webhook port
+    # that an Ingress exposes serves webhooks only.
+    assert flags["--http-listen"] == "0.0.0.0:8080"
+    assert flags["--admin-listen"] == "0.0.0.0:9090"
+    assert "--api-listen" not in flags
     assert flags["--upstream"] == "mainnet"
     assert "--policy" not in flags and "--demo" not in flags
     # A gateway leaves its Service while Redis is down: callers go to a replica that has it.
@@ -131,14 +136,17 @@ def test_default_gateway() -> None:
     # readiness turns NOT_SERVING while the pod drains.
     for probe in ("startupProbe", "readinessProbe"):
         assert container[probe]["grpc"] == {"port": 50051, "service": ""}
-    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "admin"}
     assert spec["terminationGracePeriodSeconds"] >= 10 + 5
 
-    # The Service reaches both named ports.
+    # The Service reaches every named port of the container, and nothing else.
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"grpc": 50051, "http": 8080, "admin": 9090}
     service = only(docs, "Service")
-    assert {p["name"]: p["targetPort"] for p in service["spec"]["ports"]} == {
-        "grpc": "grpc",
-        "http": "http",
+    assert {p["name"]: (p["port"], p["targetPort"]) for p in service["spec"]["ports"]} == {
+        "grpc": (50051, "grpc"),
+        "http": (8080, "http"),
+        "admin": (9090, "admin"),
     }
     assert only(docs, "PodDisruptionBudget")["spec"]["maxUnavailable"] == 1
 
@@ -230,6 +238,35 @@ def test_autoscaling_replaces_the_replica_count() -> None:
     assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (3, 9)
 
 
+def test_http_front_gets_its_own_port() -> None:
+    docs = render({"api": {"enabled": True}})
+    container = sidecar_container(pod_spec(docs))
+    assert args(container)["--api-listen"] == "0.0.0.0:8091"
+    assert {"name": "api", "containerPort": 8091, "protocol": "TCP"} in container["ports"]
+    service_ports = {p["name"]: p for p in only(docs, "Service")["spec"]["ports"]}
+    assert service_ports["api"]["targetPort"] == "api"
+
+    # It follows the gRPC API onto loopback unless told otherwise.
+    local = render({"api": {"enabled": True}, "grpc": {"host": "127.0.0.1"}})
+    assert args(sidecar_container(pod_spec(local)))["--api-listen"] == "127.0.0.1:8091"
+    own = render({"api": {"enabled": True, "host": "0.0.0.0"}, "grpc": {"host": "127.0.0.1"}})
+    assert args(sidecar_container(pod_spec(own)))["--api-listen"] == "0.0.0.0:8091"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"ports": {"admin": 8080}},
+        {"ports": {"admin": 50051}},
+        {"api": {"enabled": True}, "ports": {"api": 9090}},
+        {"demo": {"enabled": True, "emulatorPort": 9090}},
+    ],
+)
+def test_listeners_need_ports_of_their_own(values: dict[str, Any]) -> None:
+    with pytest.raises(helm.HelmRenderError, match="every listener needs a port of its own"):
+        render(values)
+
+
 def test_production_example() -> None:
     docs = render(load_values(CHART / "examples" / "gateway-production.yaml"))
     container = sidecar_container(pod_spec(docs))
@@ -245,8 +282,11 @@ def test_production_example() -> None:
     assert env["CRYPTOPAY_SIDECAR_WEBHOOK_PATH"] == path["path"]
 
     monitor = only(docs, "ServiceMonitor")
-    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
     service = only(docs, "Service")
+    # Prometheus scrapes the admin port, which the Ingress never reaches.
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("admin", "/metrics")
+    assert "admin" in {p["name"] for p in service["spec"]["ports"]}
     selector = monitor["spec"]["selector"]["matchLabels"]
     assert selector.items() <= service["metadata"]["labels"].items()
 
@@ -284,6 +324,8 @@ def test_demo_example_needs_no_token() -> None:
         ({"image": {"digest": "latest"}}, "/image/digest"),
         ({"replicaCount": 0}, "/replicaCount"),
         ({"ports": {"grpc": 70000}}, "/ports/grpc"),
+        ({"ports": {"admin": 0}}, "/ports/admin"),
+        ({"ports": {"grpcName": "admin"}}, "/ports/grpcName"),
         ({"upstream": "ftp://example.com"}, "/upstream"),
         ({"redis": {"url": "redis://:hunter2@redis:6379/0"}}, "/redis/url"),
         ({"redis": {"url": "redis://redis:6379", "existingSecret": "r"}}, "/redis/url"),
@@ -346,7 +388,8 @@ def test_application_chart_with_a_native_sidecar(app_chart: Path) -> None:
     assert container["restartPolicy"] == "Always"
     # Only the application in the pod can call the API; probes use the HTTP port then.
     assert args(container)["--grpc-listen"] == "127.0.0.1:50051"
-    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "admin"}
+    assert args(container)["--admin-listen"] == "0.0.0.0:9090"
     # A Redis outage must not take the application's pod out of its Service.
     assert args(container)["--readiness"] == "degraded"
     (app,) = spec["containers"]

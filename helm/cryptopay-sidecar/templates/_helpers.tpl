@@ -75,7 +75,15 @@ app.kubernetes.io/part-of: cryptopay-sidecar
 {{- end }}
 {{- end }}
 
-{{/* Native gRPC probes need the gRPC port on the pod IP; a loopback-only API uses /readyz. */}}
+{{/* The HTTP front listens where the gRPC API does unless told otherwise. */}}
+{{- define "cryptopay-sidecar.apiHost" -}}
+{{- .values.api.host | default (include "cryptopay-sidecar.grpcHost" .) }}
+{{- end }}
+
+{{/*
+Native gRPC probes need the gRPC port on the pod IP; a loopback-only API uses /readyz on the
+admin port, which reports the same readiness as the gRPC health service.
+*/}}
 {{- define "cryptopay-sidecar.probeKind" -}}
 {{- if ne .values.probes.kind "auto" }}
 {{- .values.probes.kind }}
@@ -94,7 +102,7 @@ grpc:
 {{- else }}
 httpGet:
   path: /readyz
-  port: http
+  port: admin
 {{- end }}
 {{- end }}
 
@@ -120,6 +128,12 @@ strict
 {{- define "cryptopay-sidecar.container" -}}
 {{- $v := .values }}
 {{- $demo := $v.demo.enabled }}
+{{- $used := list (int $v.ports.grpc) (int $v.ports.http) (int $v.ports.admin) }}
+{{- if $v.api.enabled }}{{ $used = append $used (int $v.ports.api) }}{{ end }}
+{{- if $demo }}{{ $used = append $used (int $v.demo.emulatorPort) }}{{ end }}
+{{- if ne (len $used) (len (uniq $used)) }}
+{{- fail (printf "ports: every listener needs a port of its own, got %v (grpc, http, admin, then api and the demo emulator when on)" $used) }}
+{{- end }}
 - name: {{ $v.containerName }}
   image: {{ include "cryptopay-sidecar.image" . | quote }}
   imagePullPolicy: {{ $v.image.pullPolicy }}
@@ -130,6 +144,11 @@ strict
     - serve
     - --grpc-listen={{ include "cryptopay-sidecar.grpcHost" . }}:{{ $v.ports.grpc }}
     - --http-listen=0.0.0.0:{{ $v.ports.http }}
+    {{- /* Always apart: the http port, which an Ingress may expose, then serves webhooks only. */}}
+    - --admin-listen=0.0.0.0:{{ $v.ports.admin }}
+    {{- if $v.api.enabled }}
+    - --api-listen={{ include "cryptopay-sidecar.apiHost" . }}:{{ $v.ports.api }}
+    {{- end }}
     {{- if $demo }}
     - --demo
     - --demo-emulator-listen=127.0.0.1:{{ $v.demo.emulatorPort }}
@@ -196,6 +215,14 @@ strict
     - name: http
       containerPort: {{ $v.ports.http }}
       protocol: TCP
+    - name: admin
+      containerPort: {{ $v.ports.admin }}
+      protocol: TCP
+    {{- if $v.api.enabled }}
+    - name: api
+      containerPort: {{ $v.ports.api }}
+      protocol: TCP
+    {{- end }}
   {{- if $v.probes.startup.enabled }}
   startupProbe:
     {{- include "cryptopay-sidecar.readinessCheck" . | trim | nindent 4 }}
@@ -215,7 +242,7 @@ strict
   livenessProbe:
     httpGet:
       path: /healthz
-      port: http
+      port: admin
     periodSeconds: {{ $v.probes.liveness.periodSeconds }}
     failureThreshold: {{ $v.probes.liveness.failureThreshold }}
     timeoutSeconds: {{ $v.probes.liveness.timeoutSeconds }}
