@@ -66,6 +66,22 @@ def args(container: Doc) -> dict[str, str]:
     return out
 
 
+def mounted_file(spec: Doc, container: Doc, path: str) -> tuple[Doc, str]:
+    """The volume and key a file path in the container comes from (through its mounts)."""
+    volumes = {v["name"]: v for v in spec["volumes"]}
+    for mount in container["volumeMounts"]:
+        directory = mount["mountPath"].rstrip("/") + "/"
+        if path.startswith(directory):
+            # Directory mounts only: a subPath mount never sees a Secret's updates.
+            assert "subPath" not in mount and mount["readOnly"] is True, mount
+            volume = volumes[mount["name"]]
+            source = volume.get("secret") or volume["configMap"]
+            name = path.removeprefix(directory)
+            (key,) = [i["key"] for i in source["items"] if i["path"] == name]
+            return volume, key
+    raise AssertionError(f"{path} is not in any mount")
+
+
 def check_service_monitor(doc: Doc) -> None:
     """ServiceMonitor is a CRD (no schema in kubernetes-validate): check its shape by hand."""
     assert doc["apiVersion"] == "monitoring.coreos.com/v1"
@@ -74,8 +90,31 @@ def check_service_monitor(doc: Doc) -> None:
     assert set(spec) <= {"selector", "namespaceSelector", "endpoints", "jobLabel"}
     assert spec["selector"]["matchLabels"]
     for endpoint in spec["endpoints"]:
-        assert set(endpoint) <= {"port", "path", "interval", "scrapeTimeout", "scheme"}
+        assert set(endpoint) <= {"port", "path", "interval", "scrapeTimeout", "scheme", "tlsConfig"}
         assert endpoint["port"] and endpoint["path"].startswith("/")
+
+
+def check_certificate(doc: Doc) -> None:
+    """cert-manager's Certificate is a CRD too: the fields of cert-manager.io/v1 it may use."""
+    assert doc["apiVersion"] == "cert-manager.io/v1"
+    assert set(doc) == {"apiVersion", "kind", "metadata", "spec"}
+    spec = doc["spec"]
+    assert set(spec) <= {
+        "secretName",
+        "secretTemplate",
+        "issuerRef",
+        "duration",
+        "renewBefore",
+        "dnsNames",
+        "ipAddresses",
+        "privateKey",
+        "usages",
+    }
+    assert spec["secretName"] and spec["issuerRef"]["name"]
+    assert set(spec["issuerRef"]) <= {"name", "kind", "group"}
+    assert spec["dnsNames"] or spec["ipAddresses"]
+    assert set(spec["privateKey"]) <= {"algorithm", "size", "rotationPolicy", "encoding"}
+    assert "server auth" in spec["usages"]
 
 
 def validate(docs: list[Doc]) -> None:
@@ -83,6 +122,9 @@ def validate(docs: list[Doc]) -> None:
     for doc in docs:
         if doc["kind"] == "ServiceMonitor":
             check_service_monitor(doc)
+            continue
+        if doc["kind"] == "Certificate":
+            check_certificate(doc)
             continue
         for version in K8S_VERSIONS:
             kubernetes_validate.validate(doc, version, strict=True)
@@ -267,6 +309,170 @@ def test_listeners_need_ports_of_their_own(values: dict[str, Any]) -> None:
         render(values)
 
 
+TLS_SECRET = {"tls": {"enabled": True, "existingSecret": "sidecar-tls"}}
+CERT_MANAGER = {
+    "tls": {"enabled": True, "certManager": {"enabled": True, "issuerRef": {"name": "internal-ca"}}}
+}
+
+
+MTLS = {"tls": {**CERT_MANAGER["tls"], "clientCA": {"enabled": True}}}
+TLS_CASES = {"tls off": {}, "tls secret": TLS_SECRET, "cert-manager": CERT_MANAGER, "mtls": MTLS}
+
+
+@pytest.mark.parametrize("tls", TLS_CASES.values(), ids=TLS_CASES)
+def test_gateway_with_and_without_tls_lints_and_validates(tls: dict[str, Any]) -> None:
+    helm.Chart.load(CHART).validate_schema(tls)
+    report = helm.lint(CHART, tls, strict=True)
+    assert report["errors"] == []
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+    docs = render(tls)
+    validate(docs)
+    flags = args(sidecar_container(pod_spec(docs)))
+    assert ("--tls-cert" in flags) is bool(tls)
+    assert ("--tls-client-ca" in flags) is (tls is MTLS)
+
+
+def test_tls_from_an_existing_secret() -> None:
+    docs = render(TLS_SECRET)
+    validate(docs)
+    spec = pod_spec(docs)
+    container = sidecar_container(spec)
+    flags = args(container)
+    assert flags["--tls-listeners"] == "grpc,api"
+    assert "--tls-client-ca" not in flags
+    for flag, key in (("--tls-cert", "tls.crt"), ("--tls-key", "tls.key")):
+        volume, mounted_key = mounted_file(spec, container, flags[flag])
+        assert (volume["secret"]["secretName"], mounted_key) == ("sidecar-tls", key)
+        # Readable through the pod's fsGroup only, like the token.
+        assert volume["secret"]["defaultMode"] == 0o440
+    assert not [d for d in docs if d["kind"] == "Certificate"]
+
+    # The kubelet's gRPC probe cannot do TLS: with TLS on the gRPC port every probe asks the
+    # plaintext admin port, whose /readyz follows the same readiness as the gRPC health service.
+    for probe in ("startupProbe", "readinessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/readyz", "port": "admin"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "admin"}
+
+    # The webhook port, which the Ingress reaches, and the admin port stay plaintext.
+    service = {p["name"]: p["appProtocol"] for p in only(docs, "Service")["spec"]["ports"]}
+    assert service == {"grpc": "grpc", "http": "http", "admin": "http"}
+
+
+def test_tls_only_on_the_webhook_listener_keeps_native_grpc_probes() -> None:
+    docs = render({"tls": {**TLS_SECRET["tls"], "listeners": ["webhook"]}})
+    container = sidecar_container(pod_spec(docs))
+    assert args(container)["--tls-listeners"] == "webhook"
+    assert container["readinessProbe"]["grpc"] == {"port": 50051, "service": ""}
+    service = {p["name"]: p["appProtocol"] for p in only(docs, "Service")["spec"]["ports"]}
+    assert service["http"] == "https"
+
+
+def test_tls_on_the_admin_listener_probes_and_scrapes_https() -> None:
+    tls_config = {"ca": {"secret": {"name": "ca", "key": "ca.crt"}}, "serverName": "sidecar"}
+    docs = render(
+        {
+            "tls": {**TLS_SECRET["tls"], "listeners": ["grpc", "admin"]},
+            "metrics": {"serviceMonitor": {"enabled": True, "tlsConfig": tls_config}},
+        }
+    )
+    validate(docs)
+    container = sidecar_container(pod_spec(docs))
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["scheme"] == "HTTPS"
+    (endpoint,) = only(docs, "ServiceMonitor")["spec"]["endpoints"]
+    assert (endpoint["port"], endpoint["scheme"]) == ("admin", "https")
+    assert endpoint["tlsConfig"] == tls_config
+    service = {p["name"]: p["appProtocol"] for p in only(docs, "Service")["spec"]["ports"]}
+    assert service["admin"] == "https"
+
+    # Plaintext admin: no scheme, and the tlsConfig is not used.
+    (plain,) = only(
+        render(
+            {
+                **TLS_SECRET,
+                "metrics": {"serviceMonitor": {"enabled": True, "tlsConfig": tls_config}},
+            }
+        ),
+        "ServiceMonitor",
+    )["spec"]["endpoints"]
+    assert "scheme" not in plain and "tlsConfig" not in plain
+
+
+def test_tls_from_cert_manager() -> None:
+    docs = render(CERT_MANAGER)
+    validate(docs)
+    certificate = only(docs, "Certificate")
+    spec = certificate["spec"]
+    assert spec["issuerRef"] == {
+        "name": "internal-ca",
+        "kind": "Issuer",
+        "group": "cert-manager.io",
+    }
+    assert (spec["duration"], spec["renewBefore"]) == ("2160h", "720h")
+    assert spec["privateKey"]["rotationPolicy"] == "Always"
+    # The names clients dial: the Service's.
+    service = only(docs, "Service")["metadata"]["name"]
+    assert spec["dnsNames"] == [
+        service,
+        f"{service}.{NAMESPACE}",
+        f"{service}.{NAMESPACE}.svc",
+        f"{service}.{NAMESPACE}.svc.cluster.local",
+    ]
+    # The Secret cert-manager writes is the one mounted.
+    pod = pod_spec(docs)
+    container = sidecar_container(pod)
+    volume, key = mounted_file(pod, container, args(container)["--tls-cert"])
+    assert (volume["secret"]["secretName"], key) == (spec["secretName"], "tls.crt")
+
+    named = render(
+        {
+            "tls": {
+                "enabled": True,
+                "certManager": {
+                    "enabled": True,
+                    "issuerRef": {"name": "mesh-ca", "kind": "ClusterIssuer"},
+                    "dnsNames": ["pay.example.internal"],
+                    "duration": "24h",
+                    "renewBefore": "8h",
+                },
+            }
+        }
+    )
+    spec = only(named, "Certificate")["spec"]
+    assert spec["dnsNames"] == ["pay.example.internal"]
+    assert spec["issuerRef"]["kind"] == "ClusterIssuer"
+    assert (spec["duration"], spec["renewBefore"]) == ("24h", "8h")
+
+
+@pytest.mark.parametrize(
+    ("client_ca", "source", "name", "key"),
+    [
+        ({}, "secret", "sidecar-tls", "ca.crt"),
+        ({"key": "bundle.pem"}, "secret", "sidecar-tls", "bundle.pem"),
+        ({"existingSecret": "client-ca"}, "secret", "client-ca", "ca.crt"),
+        ({"existingConfigMap": "mesh-ca", "key": "root.pem"}, "configMap", "mesh-ca", "root.pem"),
+    ],
+)
+def test_client_ca(client_ca: dict[str, str], source: str, name: str, key: str) -> None:
+    values = {"tls": {**TLS_SECRET["tls"], "clientCA": {"enabled": True, **client_ca}}}
+    docs = render(values)
+    validate(docs)
+    spec = pod_spec(docs)
+    container = sidecar_container(spec)
+    volume, mounted_key = mounted_file(spec, container, args(container)["--tls-client-ca"])
+    assert source in volume
+    assert (volume[source].get("secretName") or volume[source]["name"], mounted_key) == (name, key)
+    # The server certificate still comes from its Secret.
+    volume, _ = mounted_file(spec, container, args(container)["--tls-cert"])
+    assert volume["secret"]["secretName"] == "sidecar-tls"
+
+
+def test_tls_enabled_is_the_switch() -> None:
+    # Everything else under tls is kept but unused while it is off.
+    off = render({"tls": {**CERT_MANAGER["tls"], "enabled": False, "clientCA": {"enabled": True}}})
+    assert off == render()
+
+
 def test_production_example() -> None:
     docs = render(load_values(CHART / "examples" / "gateway-production.yaml"))
     container = sidecar_container(pod_spec(docs))
@@ -340,6 +546,30 @@ def test_demo_example_needs_no_token() -> None:
         ({"extraArgs": ["serve"]}, "/extraArgs/0"),
         ({"autoscaling": {"enabled": True, "maxReplicas": 1}}, "maxReplicas"),
         ({"unknownKey": 1}, "unknownKey"),
+        # TLS needs a certificate, from exactly one place.
+        ({"tls": {"enabled": True}}, "/tls/existingSecret"),
+        (
+            {"tls": {"enabled": True, "existingSecret": "s", "certManager": {"enabled": True}}},
+            "/tls/existingSecret",
+        ),
+        (
+            {"tls": {"enabled": True, "certManager": {"enabled": True}}},
+            "/tls/certManager/issuerRef",
+        ),
+        ({"tls": {"listeners": ["grpc", "metrics"]}}, "/tls/listeners/1"),
+        ({"tls": {"listeners": []}}, "/tls/listeners"),
+        ({"tls": {"listeners": ["grpc", "grpc"]}}, "/tls/listeners"),
+        ({"tls": {"certManager": {"duration": "90d"}}}, "/tls/certManager/duration"),
+        ({"tls": {"certManager": {"dnsNames": ["Not A Name"]}}}, "/tls/certManager/dnsNames/0"),
+        (
+            {"tls": {"clientCA": {"existingSecret": "a", "existingConfigMap": "b"}}},
+            "/tls/clientCA/existingConfigMap",
+        ),
+        # The kubelet's gRPC probe cannot do TLS.
+        (
+            {"tls": {"enabled": True, "existingSecret": "s"}, "probes": {"kind": "grpc"}},
+            "/probes/kind",
+        ),
     ],
 )
 def test_schema_refuses_bad_values(values: dict[str, Any], complaint: str) -> None:
@@ -426,6 +656,36 @@ def test_sidecar_can_expose_grpc_for_native_probes(app_chart: Path) -> None:
     docs = render_app(app_chart, {"cryptopay": {"grpc": {"host": "0.0.0.0"}}})
     container = sidecar_container(pod_spec(docs))
     assert container["readinessProbe"]["grpc"] == {"port": 50051, "service": ""}
+
+
+@pytest.mark.parametrize("tls", TLS_CASES.values(), ids=TLS_CASES)
+def test_sidecar_with_and_without_tls(app_chart: Path, tls: dict[str, Any]) -> None:
+    docs = render_app(app_chart, {"cryptopay": tls})
+    validate(docs)
+    spec = pod_spec(docs)
+    container = sidecar_container(spec)
+    flags = args(container)
+    # Probes ask the admin port in both cases: the API is on loopback.
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "admin"}
+    if not tls:
+        assert not [f for f in flags if f.startswith("--tls")]
+        assert not [d for d in docs if d["kind"] == "Certificate"]
+        return
+    volume, key = mounted_file(spec, container, flags["--tls-cert"])
+    assert key == "tls.crt"
+    # In an application's pod (whose fsGroup this chart does not set) readable by all, but
+    # mounted in the sidecar's container only.
+    assert volume["secret"]["defaultMode"] == 0o444
+    if tls is TLS_SECRET:
+        assert volume["secret"]["secretName"] == "sidecar-tls"
+        return
+    # The subchart renders the Certificate; in the pod the application dials 127.0.0.1.
+    certificate = only(docs, "Certificate")["spec"]
+    assert volume["secret"]["secretName"] == certificate["secretName"]
+    assert (certificate["dnsNames"], certificate["ipAddresses"]) == (["localhost"], ["127.0.0.1"])
+    if tls is MTLS:
+        _, ca_key = mounted_file(spec, container, flags["--tls-client-ca"])
+        assert ca_key == "ca.crt"
 
 
 def test_readiness_mode_can_be_chosen(app_chart: Path) -> None:

@@ -56,6 +56,25 @@ app.kubernetes.io/part-of: cryptopay-sidecar
 {{- if or .values.policy.existingConfigMap .values.policy.inline }}true{{ end }}
 {{- end }}
 
+{{/* Whether a listener (grpc, api, webhook, admin) serves TLS: "true" or "". */}}
+{{- define "cryptopay-sidecar.tlsOn" -}}
+{{- if and .values.tls.enabled (has .listener .values.tls.listeners) }}true{{ end }}
+{{- end }}
+
+{{- define "cryptopay-sidecar.tlsSecret" -}}
+{{- if .values.tls.certManager.enabled }}
+{{- printf "%s-tls" (include "cryptopay-sidecar.fullname" .) }}
+{{- else }}
+{{- required "tls.existingSecret or tls.certManager.enabled is required when tls.enabled" .values.tls.existingSecret }}
+{{- end }}
+{{- end }}
+
+{{/* The client CA comes from the TLS Secret unless a Secret or ConfigMap of its own is named. */}}
+{{- define "cryptopay-sidecar.clientCAapart" -}}
+{{- $ca := .values.tls.clientCA }}
+{{- if and .values.tls.enabled $ca.enabled (or $ca.existingSecret $ca.existingConfigMap) }}true{{ end }}
+{{- end }}
+
 {{- define "cryptopay-sidecar.serviceAccountName" -}}
 {{- if .values.serviceAccount.create }}
 {{- .values.serviceAccount.name | default (include "cryptopay-sidecar.fullname" .) }}
@@ -89,9 +108,23 @@ admin port, which reports the same readiness as the gRPC health service.
 {{- .values.probes.kind }}
 {{- else if hasPrefix "127." (include "cryptopay-sidecar.grpcHost" .) }}
 {{- "http" }}
+{{- else if include "cryptopay-sidecar.tlsOn" (merge (dict "listener" "grpc") .) }}
+{{- /* The kubelet's gRPC probe speaks plaintext only: it cannot complete a TLS handshake. */}}
+{{- "http" }}
 {{- else }}
 {{- "grpc" }}
 {{- end }}
+{{- end }}
+
+{{/* An HTTP check on the admin port; HTTPS when it serves TLS (the kubelet does not verify
+the certificate, so probes need no CA). */}}
+{{- define "cryptopay-sidecar.adminGet" -}}
+httpGet:
+  path: {{ .path }}
+  port: admin
+  {{- if include "cryptopay-sidecar.tlsOn" (merge (dict "listener" "admin") .) }}
+  scheme: HTTPS
+  {{- end }}
 {{- end }}
 
 {{- define "cryptopay-sidecar.readinessCheck" -}}
@@ -100,9 +133,7 @@ grpc:
   port: {{ .values.ports.grpc }}
   service: ""
 {{- else }}
-httpGet:
-  path: /readyz
-  port: admin
+{{- include "cryptopay-sidecar.adminGet" (merge (dict "path" "/readyz") .) }}
 {{- end }}
 {{- end }}
 
@@ -165,6 +196,14 @@ strict
     - --request-timeout={{ $v.requestTimeoutSeconds }}
     - --spend-lease={{ $v.spendLeaseSeconds }}
     - --readiness={{ include "cryptopay-sidecar.readinessMode" $v }}
+    {{- if $v.tls.enabled }}
+    - --tls-cert=/etc/cryptopay-sidecar/tls/tls.crt
+    - --tls-key=/etc/cryptopay-sidecar/tls/tls.key
+    - --tls-listeners={{ join "," $v.tls.listeners }}
+    {{- if $v.tls.clientCA.enabled }}
+    - --tls-client-ca={{ ternary "/etc/cryptopay-sidecar/client-ca/ca.crt" "/etc/cryptopay-sidecar/tls/ca.crt" (eq (include "cryptopay-sidecar.clientCAapart" .) "true") }}
+    {{- end }}
+    {{- end }}
     {{- range $v.extraArgs }}
     - {{ . | quote }}
     {{- end }}
@@ -240,9 +279,7 @@ strict
   {{- if $v.probes.liveness.enabled }}
   {{- /* Liveness asks only whether the process serves: readiness flips while draining. */}}
   livenessProbe:
-    httpGet:
-      path: /healthz
-      port: admin
+    {{- include "cryptopay-sidecar.adminGet" (merge (dict "path" "/healthz") .) | trim | nindent 4 }}
     periodSeconds: {{ $v.probes.liveness.periodSeconds }}
     failureThreshold: {{ $v.probes.liveness.failureThreshold }}
     timeoutSeconds: {{ $v.probes.liveness.timeoutSeconds }}
@@ -269,6 +306,18 @@ strict
     and the sidecar reloads the policy without a restart. */}}
     - name: {{ $v.containerName }}-policy
       mountPath: /etc/cryptopay-sidecar/policies
+      readOnly: true
+    {{- end }}
+    {{- if $v.tls.enabled }}
+    {{- /* Directory mounts again: cert-manager renews into the Secret, the kubelet swaps the
+    symlink, and the sidecar serves the new certificate on new connections. */}}
+    - name: {{ $v.containerName }}-tls
+      mountPath: /etc/cryptopay-sidecar/tls
+      readOnly: true
+    {{- end }}
+    {{- if include "cryptopay-sidecar.clientCAapart" . }}
+    - name: {{ $v.containerName }}-client-ca
+      mountPath: /etc/cryptopay-sidecar/client-ca
       readOnly: true
     {{- end }}
     - name: {{ $v.containerName }}-tmp
@@ -298,6 +347,36 @@ strict
   configMap:
     name: {{ include "cryptopay-sidecar.policyConfigMap" . }}
 {{- end }}
+{{- if $v.tls.enabled }}
+- name: {{ $v.containerName }}-tls
+  secret:
+    secretName: {{ include "cryptopay-sidecar.tlsSecret" . }}
+    defaultMode: {{ ternary 0440 0444 (eq $v.mode "gateway") }}
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
+      {{- if and $v.tls.clientCA.enabled (not (include "cryptopay-sidecar.clientCAapart" .)) }}
+      - key: {{ $v.tls.clientCA.key }}
+        path: ca.crt
+      {{- end }}
+{{- end }}
+{{- if include "cryptopay-sidecar.clientCAapart" . }}
+- name: {{ $v.containerName }}-client-ca
+  {{- if $v.tls.clientCA.existingSecret }}
+  secret:
+    secretName: {{ $v.tls.clientCA.existingSecret }}
+  {{- else }}
+  configMap:
+    name: {{ $v.tls.clientCA.existingConfigMap }}
+  {{- end }}
+    {{- /* A CA bundle is public: readable by all is fine. */}}
+    defaultMode: 0444
+    items:
+      - key: {{ $v.tls.clientCA.key }}
+        path: ca.crt
+{{- end }}
 - name: {{ $v.containerName }}-tmp
   emptyDir:
     sizeLimit: 64Mi
@@ -318,5 +397,61 @@ data:
   {{ $file }}: |
     {{- $content | trim | nindent 4 }}
   {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+The cert-manager Certificate whose Secret the container mounts (rendered by this chart in both
+modes, like the policy ConfigMap). Its default names are the ones clients dial: the Service's in
+gateway mode, the pod's loopback in sidecar mode.
+*/}}
+{{- define "cryptopay-sidecar.certificateManifest" -}}
+{{- $v := .values }}
+{{- $cm := $v.tls.certManager }}
+{{- if and $v.tls.enabled $cm.enabled }}
+{{- $fullname := include "cryptopay-sidecar.fullname" . }}
+{{- $ns := .top.Release.Namespace }}
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: {{ $fullname }}
+  namespace: {{ $ns }}
+  labels:
+    {{- include "cryptopay-sidecar.labels" . | nindent 4 }}
+spec:
+  secretName: {{ include "cryptopay-sidecar.tlsSecret" . }}
+  secretTemplate:
+    labels:
+      {{- include "cryptopay-sidecar.labels" . | nindent 6 }}
+  issuerRef:
+    name: {{ required "tls.certManager.issuerRef.name is required: the Issuer or ClusterIssuer that signs the sidecar's certificate" $cm.issuerRef.name }}
+    kind: {{ $cm.issuerRef.kind }}
+    group: {{ $cm.issuerRef.group }}
+  duration: {{ $cm.duration }}
+  renewBefore: {{ $cm.renewBefore }}
+  {{- /* No commonName: clients check the SANs, and a CN is limited to 64 characters. */}}
+  {{- if $cm.dnsNames }}
+  dnsNames:
+    {{- toYaml $cm.dnsNames | nindent 4 }}
+  {{- else if eq $v.mode "gateway" }}
+  dnsNames:
+    - {{ $fullname }}
+    - {{ printf "%s.%s" $fullname $ns }}
+    - {{ printf "%s.%s.svc" $fullname $ns }}
+    - {{ printf "%s.%s.svc.cluster.local" $fullname $ns }}
+  {{- else }}
+  dnsNames:
+    - localhost
+  ipAddresses:
+    - 127.0.0.1
+  {{- end }}
+  privateKey:
+    algorithm: ECDSA
+    size: 256
+    # A new key with every renewal.
+    rotationPolicy: Always
+  usages:
+    - server auth
+    - digital signature
 {{- end }}
 {{- end }}
