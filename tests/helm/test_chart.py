@@ -473,6 +473,42 @@ def test_tls_enabled_is_the_switch() -> None:
     assert off == render()
 
 
+def namespace(name: str) -> Doc:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def ingress_rules(policy: Doc) -> dict[str, list[Doc] | None]:
+    """Port name -> the peers allowed to reach it (None: everyone)."""
+    out: dict[str, list[Doc] | None] = {}
+    for rule in policy["spec"]["ingress"]:
+        for port in rule["ports"]:
+            assert port["port"] not in out, f"{port['port']} is in two rules"
+            out[port["port"]] = rule.get("from")
+    return out
+
+
+def test_network_policy_per_port() -> None:
+    monitoring = [namespace("monitoring")]
+    docs = render({"networkPolicy": {"enabled": True, "adminFrom": monitoring}})
+    validate(docs)
+    rules = ingress_rules(only(docs, "NetworkPolicy"))
+    assert rules == {
+        "grpc": [{"podSelector": {"matchLabels": {"cryptopay-sidecar-client": "true"}}}],
+        "http": None,
+        "admin": monitoring,
+    }
+    # The HTTP front holds the token's power like the gRPC API: the same callers.
+    with_api = render({"api": {"enabled": True}, "networkPolicy": {"enabled": True}})
+    rules = ingress_rules(only(with_api, "NetworkPolicy"))
+    assert rules["api"] == rules["grpc"]
+    # Without adminFrom no rule opens the admin port: only the node (the kubelet's probes).
+    assert "admin" not in rules
+    with pytest.raises(helm.HelmRenderError, match=r"networkPolicy\.adminFrom is empty"):
+        render(
+            {"networkPolicy": {"enabled": True}, "metrics": {"serviceMonitor": {"enabled": True}}}
+        )
+
+
 def test_production_example() -> None:
     docs = render(load_values(CHART / "examples" / "gateway-production.yaml"))
     container = sidecar_container(pod_spec(docs))
@@ -497,16 +533,38 @@ def test_production_example() -> None:
     assert selector.items() <= service["metadata"]["labels"].items()
 
     policy = only(docs, "NetworkPolicy")
-    grpc_rule = policy["spec"]["ingress"][0]
-    assert grpc_rule["ports"] == [{"port": "grpc", "protocol": "TCP"}]
-    assert grpc_rule["from"][0]["podSelector"]["matchLabels"] == {
-        "cryptopay-sidecar-client": "true"
-    }
+    rules = ingress_rules(policy)
+    assert rules["grpc"][0]["podSelector"]["matchLabels"] == {"cryptopay-sidecar-client": "true"}
+    # Webhooks from the ingress controller, the admin port from monitoring: neither reaches
+    # the other's port.
+    assert rules["http"] == [namespace("ingress-nginx")]
+    assert rules["admin"] == [namespace("monitoring")]
     assert "Egress" in policy["spec"]["policyTypes"]
     assert only(docs, "PodDisruptionBudget")["spec"] == {
         "minAvailable": 2,
         "selector": only(docs, "Deployment")["spec"]["selector"],
     }
+
+
+def test_mtls_example() -> None:
+    docs = render(load_values(CHART / "examples" / "gateway-mtls.yaml"))
+    spec = pod_spec(docs)
+    container = sidecar_container(spec)
+    flags = args(container)
+    certificate = only(docs, "Certificate")["spec"]
+    assert certificate["issuerRef"]["kind"] == "ClusterIssuer"
+    # Server certificate and client CA from the Secret cert-manager writes.
+    for flag, key in (
+        ("--tls-cert", "tls.crt"),
+        ("--tls-key", "tls.key"),
+        ("--tls-client-ca", "ca.crt"),
+    ):
+        volume, mounted = mounted_file(spec, container, flags[flag])
+        assert (volume["secret"]["secretName"], mounted) == (certificate["secretName"], key)
+    assert container["readinessProbe"]["httpGet"]["port"] == "admin"
+    # The Ingress still reaches only the webhook port.
+    (path,) = only(docs, "Ingress")["spec"]["rules"][0]["http"]["paths"]
+    assert path["backend"]["service"]["port"] == {"name": "http"}
 
 
 def test_demo_example_needs_no_token() -> None:
