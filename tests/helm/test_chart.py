@@ -534,7 +534,12 @@ def test_production_example() -> None:
 
     policy = only(docs, "NetworkPolicy")
     rules = ingress_rules(policy)
-    assert rules["grpc"][0]["podSelector"]["matchLabels"] == {"cryptopay-sidecar-client": "true"}
+    assert rules["grpc"] == [
+        {
+            **namespace("shop"),
+            "podSelector": {"matchLabels": {"cryptopay-sidecar-client": "true"}},
+        }
+    ]
     # Webhooks from the ingress controller, the admin port from monitoring: neither reaches
     # the other's port.
     assert rules["http"] == [namespace("ingress-nginx")]
