@@ -13,6 +13,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from sidecar.cli import build_parser
+from sidecar.tls import LISTENERS
 from tests.helpers import REPO
 
 CHART = REPO / "helm" / "cryptopay-sidecar"
@@ -330,6 +332,19 @@ def test_gateway_with_and_without_tls_lints_and_validates(tls: dict[str, Any]) -
     flags = args(sidecar_container(pod_spec(docs)))
     assert ("--tls-cert" in flags) is bool(tls)
     assert ("--tls-client-ca" in flags) is (tls is MTLS)
+
+
+@pytest.mark.parametrize("tls", TLS_CASES.values(), ids=TLS_CASES)
+def test_the_sidecar_accepts_the_arguments_the_chart_renders(tls: dict[str, Any]) -> None:
+    """The chart's command line goes through the sidecar's own parser: a renamed flag, an
+    unknown listener or a value out of range fails here rather than in a crash-looping pod."""
+    container = sidecar_container(pod_spec(render({**tls, "api": {"enabled": True}})))
+    parsed = build_parser().parse_args(container["args"])
+    assert parsed.command == "serve"
+    assert parsed.admin_listen.endswith(":9090")
+    listeners = [n for n in parsed.tls_listeners.split(",") if n]
+    assert set(listeners) <= set(LISTENERS)
+    assert (parsed.tls_cert is not None) is bool(tls)
 
 
 def test_tls_from_an_existing_secret() -> None:
