@@ -119,21 +119,25 @@ class ApiFront:
             ssl_object = request.transport.get_extra_info("ssl_object")
             call.peer = peer_from_ssl(ssl_object.getpeercert() if ssl_object else None)
         started = time.perf_counter()
-        metrics.rpc_started(spec.rpc)
+        metrics.rpc_started(spec.rpc, "http")
+
+        def finished(code: grpc.StatusCode) -> None:
+            metrics.rpc_finished(spec.rpc, code, time.perf_counter() - started, "http")
+
         try:
             with _server_span(spec, request, metadata):
                 response = await self._pipeline.handle(call)
         except RpcError as error:
-            metrics.rpc_finished(spec.rpc, error.code, time.perf_counter() - started)
+            finished(error.code)
             return _refused(error, call)
         except asyncio.CancelledError:
-            metrics.rpc_finished(spec.rpc, grpc.StatusCode.CANCELLED, time.perf_counter() - started)
+            finished(grpc.StatusCode.CANCELLED)
             raise
         except Exception:
             log.exception("unexpected error", extra={"rpc": spec.rpc})
-            metrics.rpc_finished(spec.rpc, grpc.StatusCode.INTERNAL, time.perf_counter() - started)
+            finished(grpc.StatusCode.INTERNAL)
             return _answer(500, error_body(500, "INTERNAL_ERROR"))
-        metrics.rpc_finished(spec.rpc, grpc.StatusCode.OK, time.perf_counter() - started)
+        finished(grpc.StatusCode.OK)
         return _answer(200, envelope(spec, response, call.body), _headers(call))
 
 

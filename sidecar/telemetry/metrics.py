@@ -45,21 +45,22 @@ BUILD.info({"version": __version__})
 # --- RPCs -----------------------------------------------------------------------------------------
 RPCS = Counter(
     f"{PREFIX}_rpcs",
-    "Finished RPCs of the Crypto Pay service, by method and gRPC status code.",
-    ["method", "code"],
+    "Finished RPCs of the Crypto Pay service, by method, gRPC status code and protocol (grpc, or "
+    "http for the Crypto Pay-compatible HTTP front).",
+    ["method", "code", "protocol"],
     registry=REGISTRY,
 )
 RPC_SECONDS = Histogram(
     f"{PREFIX}_rpc_duration_seconds",
-    "Time from receiving an RPC to answering it, by method.",
-    ["method"],
+    "Time from receiving an RPC to answering it, by method and protocol.",
+    ["method", "protocol"],
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
 RPCS_IN_FLIGHT = Gauge(
     f"{PREFIX}_rpcs_in_flight",
-    "RPCs being handled now, by method.",
-    ["method"],
+    "RPCs being handled now, by method and protocol.",
+    ["method", "protocol"],
     registry=REGISTRY,
 )
 
@@ -264,16 +265,21 @@ def _child(metric: Any, *values: str) -> Any:
     return child
 
 
-def rpc_started(method: str) -> None:
-    _child(RPCS_IN_FLIGHT, method).inc()
+Protocol = Literal["grpc", "http"]
 
 
-def rpc_finished(method: str, code: grpc.StatusCode | str, seconds: float) -> None:
-    """One RPC answered (call rpc_started first)."""
+def rpc_started(method: str, protocol: Protocol = "grpc") -> None:
+    _child(RPCS_IN_FLIGHT, method, protocol).inc()
+
+
+def rpc_finished(
+    method: str, code: grpc.StatusCode | str, seconds: float, protocol: Protocol = "grpc"
+) -> None:
+    """One RPC answered (call rpc_started first); `protocol` is the edge it came in by."""
     name = code.name if isinstance(code, grpc.StatusCode) else code
-    _child(RPCS, method, name).inc()
-    _child(RPC_SECONDS, method).observe(seconds)
-    _child(RPCS_IN_FLIGHT, method).dec()
+    _child(RPCS, method, name, protocol).inc()
+    _child(RPC_SECONDS, method, protocol).observe(seconds)
+    _child(RPCS_IN_FLIGHT, method, protocol).dec()
 
 
 def upstream_attempt(method: str, status: int | str, seconds: float) -> None:

@@ -16,7 +16,12 @@ from tests.e2e.test_process import wait_serving
 from tests.helpers import REPO, free_port
 from tests.tools import require_tool, unavailable
 
-NODE_PACKAGES = ("@grpc/grpc-js", "@grpc/proto-loader", "@cryptopay-sidecar/client")
+NODE_PACKAGES = (
+    "@grpc/grpc-js",
+    "@grpc/proto-loader",
+    "@cryptopay-sidecar/client",
+    "crypto-bot-api",
+)
 
 
 @dataclass(frozen=True)

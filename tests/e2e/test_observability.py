@@ -402,11 +402,16 @@ async def test_metrics_count_what_happened(
         return sample(after, name, **labels) - sample(before, name, **labels)
 
     rpcs = "cryptopay_sidecar_rpcs_total"
-    assert delta(rpcs, method="CreateInvoice", code="OK") == 4
-    assert delta(rpcs, method="CreateInvoice", code="INVALID_ARGUMENT") == 2
-    assert delta(rpcs, method="CreateInvoice", code=unclear.value.code().name) == 1
-    assert delta(rpcs, method="GetMe", code="OK") == 1
-    assert delta("cryptopay_sidecar_rpc_duration_seconds_count", method="CreateInvoice") == 7
+    assert delta(rpcs, method="CreateInvoice", code="OK", protocol="grpc") == 4
+    assert delta(rpcs, method="CreateInvoice", code="INVALID_ARGUMENT", protocol="grpc") == 2
+    assert delta(rpcs, method="CreateInvoice", code=unclear.value.code().name, protocol="grpc") == 1
+    assert delta(rpcs, method="GetMe", code="OK", protocol="grpc") == 1
+    assert (
+        delta(
+            "cryptopay_sidecar_rpc_duration_seconds_count", method="CreateInvoice", protocol="grpc"
+        )
+        == 7
+    )
     attempts = "cryptopay_sidecar_upstream_attempts_total"
     assert delta(attempts, method="createInvoice", status="200") == 3
     assert delta(attempts, method="createInvoice", status="400") == 1
@@ -424,7 +429,10 @@ async def test_metrics_count_what_happened(
     idempotency = "cryptopay_sidecar_idempotency_total"
     assert delta(idempotency, method="CreateInvoice", result="new") == 1
     assert delta(idempotency, method="CreateInvoice", result="replayed") == 1
-    assert sample(after, "cryptopay_sidecar_rpcs_in_flight", method="CreateInvoice") == 0
+    assert (
+        sample(after, "cryptopay_sidecar_rpcs_in_flight", method="CreateInvoice", protocol="grpc")
+        == 0
+    )
     assert sample(after, "cryptopay_sidecar_ready") == 1
     assert sample(after, "cryptopay_sidecar_build_info", version="0.1.0") == 1
 

@@ -130,10 +130,15 @@ def test_reporting_functions(
 
 def test_rpc_in_flight_and_finished() -> None:
     metrics.rpc_started("GetBalance")
-    assert value(P + "rpcs_in_flight", method="GetBalance") == 1
+    assert value(P + "rpcs_in_flight", method="GetBalance", protocol="grpc") == 1
     metrics.rpc_finished("GetBalance", grpc.StatusCode.UNAVAILABLE, 0.2)
-    assert value(P + "rpcs_in_flight", method="GetBalance") == 0
-    assert value(P + "rpcs_total", method="GetBalance", code="UNAVAILABLE") >= 1
+    assert value(P + "rpcs_in_flight", method="GetBalance", protocol="grpc") == 0
+    labels = {"method": "GetBalance", "code": "UNAVAILABLE"}
+    assert value(P + "rpcs_total", **labels, protocol="grpc") >= 1
+    front = value(P + "rpcs_total", **labels, protocol="http")
+    metrics.rpc_started("GetBalance", "http")
+    metrics.rpc_finished("GetBalance", grpc.StatusCode.UNAVAILABLE, 0.2, "http")
+    assert value(P + "rpcs_total", **labels, protocol="http") == front + 1
 
 
 def test_gauges_and_info() -> None:
