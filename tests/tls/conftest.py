@@ -19,13 +19,12 @@ from typing import Any
 import grpc
 import pytest
 
-from sidecar.config import Settings
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
-from sidecar.secrets import Secret
 from sidecar.server import Sidecar
 from sidecar.tls import TlsSettings
 from tests.certs import CertificateAuthority, Issued
+from tests.conftest import start_sidecar
 
 CHECKOUT_ID = "spiffe://cluster.local/ns/shop/sa/checkout"
 STRANGER_ID = "spiffe://cluster.local/ns/shop/sa/stranger"
@@ -117,19 +116,10 @@ def tls_settings(volume: SecretVolume, mutual: bool, **overrides: Any) -> TlsSet
 async def start(
     emulator: RunningEmulator, token: str, tls: TlsSettings, **overrides: Any
 ) -> Sidecar:
-    settings = Settings(
-        grpc_listen="127.0.0.1:0",
-        http_listen="127.0.0.1:0",
-        upstream_url=emulator.base_url,
-        token=Secret(token),
-        grace_seconds=1.0,
-        request_timeout=5.0,
-        tls=tls,
-        **overrides,
-    )
-    sidecar = Sidecar(settings)
-    await sidecar.start()
-    return sidecar
+    """A sidecar serving `tls`; the tests dial it with channels of their own."""
+    running = await start_sidecar(emulator, token, tls=tls, **overrides)
+    await running.channel.close(None)  # the plaintext channel start_sidecar opens is not used
+    return running.sidecar
 
 
 @pytest.fixture
