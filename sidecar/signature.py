@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
-__all__ = ["HEADER", "secret_key", "sign", "verify"]
+__all__ = ["HEADER", "key_from_token_sha256", "secret_key", "sign", "sign_with_key", "verify"]
 
 HEADER = "crypto-pay-api-signature"
 
@@ -24,9 +24,23 @@ def secret_key(token: str) -> bytes:
     return hashlib.sha256(token.encode("utf-8")).digest()
 
 
+def key_from_token_sha256(token_sha256: str) -> bytes:
+    """The HMAC key from the hex SHA-256 of a token, as the policy stores a caller's token:
+    the digest is the key, so a webhook can be signed for a token the sidecar never holds."""
+    key = bytes.fromhex(token_sha256)
+    if len(key) != hashlib.sha256().digest_size:
+        raise ValueError("a token's SHA-256 is 64 hex digits")
+    return key
+
+
+def sign_with_key(key: bytes, body: bytes) -> str:
+    """Lowercase hex HMAC-SHA256 over the exact body bytes, with the key itself."""
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
 def sign(token: str, body: bytes) -> str:
     """Lowercase hex HMAC-SHA256 over the exact body bytes."""
-    return hmac.new(secret_key(token), body, hashlib.sha256).hexdigest()
+    return sign_with_key(secret_key(token), body)
 
 
 def verify(body: bytes, signature: str | None, tokens: Sequence[str]) -> bool:

@@ -11,11 +11,13 @@ from typing import Any
 
 from sidecar import decimals
 from sidecar.config_section import SectionError
+from sidecar.duration import parse_duration
 from sidecar.policy import sections
 from sidecar.policy.loader import Document
 from sidecar.policy.model import (
     CALLER_HEADER,
     DEFAULT_CALLER,
+    DEFAULT_RELAY_TIMEOUT,
     KEY_HEADER,
     AmountLimit,
     CallerRules,
@@ -25,6 +27,7 @@ from sidecar.policy.model import (
     Mode,
     NameRule,
     PolicySnapshot,
+    Relay,
     Source,
     SpendCap,
     TransferRule,
@@ -125,6 +128,7 @@ def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> Caller
     invoices = raw.get("invoices")
     transfers = raw.get("transfers")
     checks = raw.get("checks")
+    relay = raw.get("relay")
     return CallerRules(
         name=name,
         key_sha256=(keys,) if isinstance(keys, str) else tuple(keys),
@@ -158,6 +162,12 @@ def caller_rules(name: str, raw: Mapping[str, Any], policy_mode: Mode) -> Caller
         checks=None
         if checks is None
         else CheckRule(require_pin=bool(checks.get("require_pin", False)), mode=rule_mode(checks)),
+        relay=None
+        if relay is None
+        else Relay(
+            url=relay["url"],
+            timeout=parse_duration(relay.get("timeout", DEFAULT_RELAY_TIMEOUT), "relay.timeout"),
+        ),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import urllib.parse
 import zoneinfo
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -17,6 +18,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sidecar import decimals
+from sidecar.duration import parse_duration
 from sidecar.methods import METHODS
 from sidecar.policy import schema as policy_schema
 from sidecar.policy import sections
@@ -220,6 +222,11 @@ def _pattern_message(path: Path, value: Any, schema: Mapping[str, Any]) -> str:
         return (
             f"{value!r} is not a window: rolling_24h (rolling_<N>h, rolling_<N>d) or calendar_day"
         )
+    if pattern == policy_schema.RELAY_URL_PATTERN:
+        return (
+            f"{value!r} is not a relay URL: write http://host:port/path or https://..., "
+            "without user:password@"
+        )
     if pattern == r"^\s*\d+(\.\d+)?\s*(ms|s|m|h|d)\s*$":
         return f"{value!r} is not a duration: write seconds, or a number with ms, s, m, h or d"
     return f"{value!r} does not match {pattern}"
@@ -342,6 +349,9 @@ def semantic(data: Mapping[str, Any], context: LintContext) -> list[LintError]:
                     )
                 seen_keys.setdefault(digest, name)
     out.extend(_certificate_findings(identity, callers))
+    for name, rules in callers.items():
+        if isinstance(rules, Mapping) and isinstance(rules.get("relay"), Mapping):
+            out.extend(_relay(("callers", name, "relay"), rules))
     blocks: list[tuple[Path, Mapping[str, Any]]] = []
     if isinstance(data.get("defaults"), Mapping):
         blocks.append((("defaults",), data["defaults"]))
@@ -522,6 +532,36 @@ def _rules(  # noqa: C901
             (*path, "transfers", "recipients"),
             "an empty recipient list denies every transfer; deny the Transfer RPC instead",
         )
+
+
+def _relay(path: Path, rules: Mapping[str, Any]) -> Iterator[LintError]:
+    relay = rules["relay"]
+    if not _keys(rules.get("token_sha256")):
+        yield LintError(
+            path,
+            "the relay signs each webhook with the caller's token, and this caller has none: add "
+            "its token_sha256 (`cryptopay-sidecar policy new-token CALLER`)",
+        )
+    url = relay.get("url")
+    if isinstance(url, str) and re.match(policy_schema.RELAY_URL_PATTERN, url):
+        try:
+            parts = urllib.parse.urlsplit(url)
+            port = parts.port
+        except ValueError:
+            port, parts = None, None
+        if parts is None or not parts.hostname or (port is not None and not 0 < port < 65536):
+            yield LintError((*path, "url"), f"{url!r} has no valid host and port")
+    timeout = relay.get("timeout")
+    if timeout is not None:
+        try:
+            seconds = parse_duration(timeout, "timeout")
+        except ValueError:
+            return  # the schema reported it
+        if not 0 < seconds <= policy_schema.MAX_RELAY_TIMEOUT:
+            yield LintError(
+                (*path, "timeout"),
+                f"must be more than 0 and at most {policy_schema.MAX_RELAY_TIMEOUT} seconds",
+            )
 
 
 def _sections(data: Mapping[str, Any], broken: set[str | int]) -> list[LintError]:

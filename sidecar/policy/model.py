@@ -115,6 +115,18 @@ class CheckRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Relay:
+    """Where the sidecar delivers the app's webhook events for a caller that keeps its SDK's
+    webhook handler; each is signed with the caller's token (its first token_sha256)."""
+
+    url: str
+    timeout: float  # seconds per delivery attempt
+
+
+DEFAULT_RELAY_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class CallerRules:
     name: str
     key_sha256: tuple[str, ...] = ()
@@ -131,6 +143,7 @@ class CallerRules:
     invoices: InvoiceRule | None = None
     transfers: TransferRule | None = None
     checks: CheckRule | None = None
+    relay: Relay | None = None
 
 
 @dataclass(frozen=True, slots=True)

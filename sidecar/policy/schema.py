@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sidecar.duration import SCHEMA as DURATION
 from sidecar.methods import METHODS
 from sidecar.policy import sections
 
@@ -25,6 +26,9 @@ HOST_PATTERN = r"^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]
 SPIFFE_PATTERN = r"^spiffe://[a-z0-9._-]{1,255}(/[A-Za-z0-9._~!$&'()*+,;=:@%-]+)*$"
 DNS_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
 WINDOW_PATTERN = r"^(rolling_[1-9][0-9]{0,3}[hd]|calendar_day)$"
+# http(s), a host, no user:password@ (it would end up wherever URLs are shown).
+RELAY_URL_PATTERN = r"^https?://[^\s/?#@]+([/?#]\S*)?$"
+MAX_RELAY_TIMEOUT = 300
 MAX_EXPIRES_IN = 2_678_400
 SPEND_RPCS = ("Transfer", "CreateCheck")
 
@@ -165,6 +169,26 @@ def _rules_object(with_key: bool) -> dict[str, Any]:
                     "uniqueItems": True,
                 },
             ],
+        }
+        properties["relay"] = {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["url"],
+            "description": "deliver every webhook event to the app's own handler, signed with "
+            "this caller's token (the first token_sha256), so its SDK's verifier accepts it",
+            "properties": {
+                "url": {
+                    "type": "string",
+                    "pattern": RELAY_URL_PATTERN,
+                    "description": "http:// or https:// URL of the handler, e.g. "
+                    "http://127.0.0.1:9000/webhook",
+                },
+                "timeout": {
+                    **DURATION,
+                    "description": "per delivery attempt (default 10s, at most 5m)",
+                },
+                "description": {"type": "string"},
+            },
         }
         properties["certificate"] = {
             "type": "object",

@@ -297,6 +297,54 @@ ERRORS = [
         "must be a list, got str 'GetMe'",
     ),
     (
+        "relay-without-token",
+        f"version: 1\ncallers:\n  shop:\n    key_sha256: {KEY}\n"
+        "    relay: {url: 'http://127.0.0.1:9000/webhook'}\n",
+        5,
+        "callers.shop.relay",
+        "add its token_sha256",
+    ),
+    (
+        "relay-not-http",
+        f"version: 1\ncallers:\n  shop:\n    token_sha256: {KEY}\n"
+        "    relay: {url: 'ftp://127.0.0.1/webhook'}\n",
+        5,
+        "callers.shop.relay.url",
+        "is not a relay URL",
+    ),
+    (
+        "relay-credentials-in-url",
+        f"version: 1\ncallers:\n  shop:\n    token_sha256: {KEY}\n"
+        "    relay: {url: 'https://app:secret@shop.internal/hook'}\n",
+        5,
+        "callers.shop.relay.url",
+        "without user:password@",
+    ),
+    (
+        "relay-bad-port",
+        f"version: 1\ncallers:\n  shop:\n    token_sha256: {KEY}\n"
+        "    relay: {url: 'http://127.0.0.1:99999/hook'}\n",
+        5,
+        "callers.shop.relay.url",
+        "no valid host and port",
+    ),
+    (
+        "relay-timeout-zero",
+        f"version: 1\ncallers:\n  shop:\n    token_sha256: {KEY}\n"
+        "    relay: {url: 'http://127.0.0.1:9000/', timeout: 0s}\n",
+        5,
+        "callers.shop.relay.timeout",
+        "more than 0",
+    ),
+    (
+        "relay-unknown-field",
+        f"version: 1\ncallers:\n  shop:\n    token_sha256: {KEY}\n"
+        "    relay: {url: 'http://127.0.0.1:9000/', retries: 3}\n",
+        5,
+        "callers.shop.relay.retries",
+        "unknown field 'retries'",
+    ),
+    (
         "boolean-as-yes",
         "version: 1\nidentity: {required: yes}\n",
         2,
@@ -376,6 +424,9 @@ def test_a_good_policy_has_no_problems() -> None:
              mode: audit}}
           - {{asset: USDT, max: "300", window: rolling_1h, on_store_error: allow}}
         transfers: {{recipients: [1, 2], require_comment: true}}
+      shop:
+        token_sha256: {KEY2}
+        relay: {{url: "http://127.0.0.1:9000/webhook?app=shop", timeout: 2.5s}}
     retries: {{max_attempts: 2, methods: {{GetBalance: {{max_attempts: 4}}}}}}
     idempotency: {{require_key: mutating, ttl: 24h}}
     cache: {{methods: {{GetExchangeRates: {{ttl: 30s}}, GetMe: {{enabled: false}}}}}}
