@@ -102,4 +102,12 @@ class EventLog(Protocol):
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
         """A best-effort lease so that one replica at a time runs a periodic job."""
 
+    async def hold_lease(self, name: str, owner: str, ttl_ms: int) -> bool:
+        """Takes the lease `name` for `owner` if it is free, or extends it if `owner` holds it;
+        False while another owner holds it. One holder at a time, as long as each renews
+        before its ttl ends."""
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        """Frees the lease at once if `owner` holds it (another owner's lease is left alone)."""
+
     async def close(self) -> None: ...

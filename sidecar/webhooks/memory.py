@@ -52,6 +52,7 @@ class MemoryEventLog:
         self._expiry: list[tuple[int, str]] = []
         self._groups: dict[str, _Group] = {}
         self._locks: dict[str, int] = {}
+        self._leases: dict[str, tuple[str, int]] = {}  # name -> (owner, expires ms)
         self._tracked: dict[int, int] = {}  # invoice id -> when last checked (ms)
         self._changed = asyncio.Event()
 
@@ -215,6 +216,19 @@ class MemoryEventLog:
             return False
         self._locks[name] = now + ttl_ms
         return True
+
+    async def hold_lease(self, name: str, owner: str, ttl_ms: int) -> bool:
+        now = self._clock()
+        holder = self._leases.get(name)
+        if holder is not None and holder[0] != owner and holder[1] > now:
+            return False
+        self._leases[name] = (owner, now + ttl_ms)
+        return True
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        holder = self._leases.get(name)
+        if holder is not None and holder[0] == owner:
+            del self._leases[name]
 
     async def close(self) -> None:
         return None

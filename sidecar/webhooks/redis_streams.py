@@ -6,6 +6,7 @@ Keys share one hash tag, so every script runs unchanged on Cluster:
     {ns}:horizon       the newest id removed by retention (gap detection)
     {ns}:seen:<key>    dedupe records, value = the event id, with a TTL
     {ns}:lock:<name>   leases for periodic jobs
+    {ns}:lease:<name>  leases with an owner, renewed by their holder (the webhook relay)
     {ns}:open          invoices created through the sidecar and not yet settled (sorted set,
                        score = when the reconciliation sweep last checked them)
 
@@ -98,6 +99,21 @@ end
 return 0
 """
 
+# Take a free lease, or extend one's own; the value is the owner.
+HOLD_LEASE = """
+local owner = redis.call('GET', KEYS[1])
+if owner == false or owner == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+
+DROP_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 
 def _id(value: Any) -> EventId:
     return EventId.parse(value if isinstance(value, bytes | str) else str(value))
@@ -130,6 +146,7 @@ class RedisEventLog:
         self._horizon_key = f"{tag}:horizon"
         self._seen_prefix = f"{tag}:seen:"
         self._lock_prefix = f"{tag}:lock:"
+        self._lease_prefix = f"{tag}:lease:"
         self._open_key = f"{tag}:open"
         self._retention = retention
         self._slack = max(1, min(MAX_TRIM, retention // 100))
@@ -137,6 +154,8 @@ class RedisEventLog:
         self._read = self._client.register_script(READ)
         self._remove_consumer = self._client.register_script(REMOVE_CONSUMER)
         self._take_tracked = self._client.register_script(TAKE_TRACKED)
+        self._hold_lease = self._client.register_script(HOLD_LEASE)
+        self._drop_lease = self._client.register_script(DROP_LEASE)
 
     async def append(self, record: EventRecord, dedupe_key: str, dedupe_ttl_ms: int) -> Appended:
         args: list[Any] = [max(1, dedupe_ttl_ms), self._retention, self._slack]
@@ -357,6 +376,21 @@ class RedisEventLog:
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
         try:
             return bool(await self._client.set(self._lock_prefix + name, b"1", nx=True, px=ttl_ms))
+        except RedisError as exc:
+            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+
+    async def hold_lease(self, name: str, owner: str, ttl_ms: int) -> bool:
+        try:
+            held = await self._hold_lease(
+                keys=[self._lease_prefix + name], args=[owner, max(1, ttl_ms)]
+            )
+        except RedisError as exc:
+            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+        return bool(held)
+
+    async def drop_lease(self, name: str, owner: str) -> None:
+        try:
+            await self._drop_lease(keys=[self._lease_prefix + name], args=[owner])
         except RedisError as exc:
             raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
 

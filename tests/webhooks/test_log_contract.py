@@ -206,6 +206,39 @@ async def test_locks_are_leases(make_log: MakeLog) -> None:
     assert await log.try_lock("sweep", 100)
 
 
+async def test_owned_leases_have_one_holder_who_renews_and_drops_them(make_log: MakeLog) -> None:
+    log = make_log(1000)
+    assert await log.hold_lease("relay:shop", "a", 150)
+    assert not await log.hold_lease("relay:shop", "b", 150)
+    assert await log.hold_lease("relay:other", "b", 150)  # leases are independent
+    await asyncio.sleep(0.1)
+    assert await log.hold_lease("relay:shop", "a", 150)  # renewed: still a's after 0.2 s
+    await asyncio.sleep(0.1)
+    assert not await log.hold_lease("relay:shop", "b", 150)
+    await log.drop_lease("relay:shop", "b")  # not b's to drop
+    assert not await log.hold_lease("relay:shop", "b", 150)
+    await log.drop_lease("relay:shop", "a")
+    assert await log.hold_lease("relay:shop", "b", 150)  # dropped: free at once
+    await asyncio.sleep(0.2)
+    assert await log.hold_lease("relay:shop", "a", 150)  # expired: free for anyone
+
+
+async def test_a_member_takes_over_every_pending_event_oldest_first(make_log: MakeLog) -> None:
+    # The relay's hand-over: whatever another member left pending, from the oldest, at once.
+    log = make_log(1000)
+    await log.create_group("relay:shop", ZERO)
+    ids = await append_n(log, 1, 3)
+    await log.read_group("relay:shop", "gone", 2)
+    first = await log.claim_expired("relay:shop", "next", 0, 1)
+    assert [d.event.id for d in first.deliveries] == [ids[0]]
+    await log.ack("relay:shop", [ids[0]])
+    second = await log.claim_expired("relay:shop", "next", 0, 1)
+    assert [d.event.id for d in second.deliveries] == [ids[1]]
+    await log.ack("relay:shop", [ids[1]])
+    assert (await log.claim_expired("relay:shop", "next", 0, 1)).deliveries == []
+    assert [d.event.id for d in await log.read_group("relay:shop", "next", 1)] == [ids[2]]
+
+
 async def test_tracked_invoices_are_walked_round_robin(make_log: MakeLog) -> None:
     log = make_log(1000)
     await log.track([5, 3, 9])
