@@ -117,6 +117,7 @@ class Sidecar:
         self._start_policy()
         self.webhooks = Webhooks.create(s.webhooks, s.token, stores.url)
         self.webhooks.start()
+        self.webhooks.relay(lambda: self.policy.current if self.policy else None)
         self._upstream = HttpUpstream(
             UpstreamSettings(
                 base_url=s.upstream_url, token=s.token, request_timeout=s.request_timeout

@@ -9,6 +9,8 @@ end up in a label.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import Any, Literal
 
 import grpc
@@ -203,6 +205,27 @@ SUBSCRIBERS = Gauge(
     "Subscribers currently connected to the webhook stream.",
     registry=REGISTRY,
 )
+RELAY_DELIVERIES = Counter(
+    f"{PREFIX}_webhook_relay_deliveries",
+    "Attempts of the webhook relay to deliver an event to a caller's handler, by caller and "
+    "outcome: delivered (2xx), refused (any other status), timeout, unreachable (all three "
+    "retried), skipped (an event without a body), lost (removed by retention first).",
+    ["caller", "outcome"],
+    registry=REGISTRY,
+)
+RELAY_LAG = Gauge(
+    f"{PREFIX}_webhook_relay_lag_seconds",
+    "Age of the oldest event the relay has not yet delivered to the caller's handler (0 when "
+    "caught up), on the replica that relays for the caller.",
+    ["caller"],
+    registry=REGISTRY,
+)
+RELAY_ACTIVE = Gauge(
+    f"{PREFIX}_webhook_relay_active",
+    "1 on the replica that currently relays the caller's webhooks (holds its lease).",
+    ["caller"],
+    registry=REGISTRY,
+)
 
 HTTP_CONNECTIONS_CLOSED = Counter(
     f"{PREFIX}_http_connections_closed",
@@ -368,6 +391,24 @@ def http_connection_closed(reason: str) -> None:
 
 def webhook_subscribers(count: int) -> None:
     SUBSCRIBERS.set(count)
+
+
+def relay_delivery(caller: str, outcome: str) -> None:
+    RELAY_DELIVERIES.labels(caller, outcome).inc()
+
+
+def relay_active(caller: str, lag: Callable[[], float]) -> None:
+    """This replica relays for `caller` now; `lag` reads the age of its oldest undelivered
+    event whenever /metrics is scraped."""
+    RELAY_ACTIVE.labels(caller).set(1)
+    RELAY_LAG.labels(caller).set_function(lag)
+
+
+def relay_inactive(caller: str) -> None:
+    """Another replica (or none) relays for `caller`: its series leave this replica's page."""
+    for gauge in (RELAY_ACTIVE, RELAY_LAG):
+        with contextlib.suppress(KeyError):
+            gauge.remove(caller)
 
 
 def dependency(name: str, ok: bool) -> None:

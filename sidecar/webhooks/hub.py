@@ -1,4 +1,5 @@
-"""The webhook component as the server assembles it: event log, tail, ingest, gRPC service."""
+"""The webhook component as the server assembles it: event log, tail, ingest, gRPC service,
+reconciliation sweep and relay."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sidecar.webhooks.log import EventLog
 from sidecar.webhooks.memory import MemoryEventLog
 from sidecar.webhooks.reconcile import Reconciler
 from sidecar.webhooks.redis_streams import RedisEventLog
+from sidecar.webhooks.relay import Relays
 from sidecar.webhooks.settings import DEFAULT_PATH, WebhookSettings
 from sidecar.webhooks.tail import Tail
 
@@ -43,6 +45,7 @@ class Webhooks:
     # Where CreateInvoice remembered each invoice's trace, for span links.
     trace_links: TraceContextStore | None = None
     subscribers: int = 0
+    relays: Relays | None = None
 
     def subscribed(self, delta: int) -> None:
         self.subscribers += delta
@@ -87,9 +90,17 @@ class Webhooks:
             )
             self.reconciler.start()
 
+    def relay(self, policy: Callable[[], PolicySnapshot | None]) -> None:
+        """Starts relaying events to the callers that have a `relay` in the active policy (and
+        follows its reloads)."""
+        self.relays = Relays(self.event_log, self.tail.signal, policy).start()
+
     async def begin_shutdown(self) -> None:
-        """Ends every subscription (clients resume elsewhere); ingest keeps working."""
+        """Ends every subscription (clients resume elsewhere) and the relay (another replica
+        takes over); ingest keeps working."""
         self.closing = True
+        if self.relays is not None:
+            await self.relays.stop()
         if self.reconciler is not None:
             await self.reconciler.stop()
         await self.tail.stop()
