@@ -6,17 +6,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.policy.identity import key_digest, new_token
+from sidecar.secrets import Secret
 from sidecar.signature import HEADER, sign
 from sidecar.telemetry import metrics
 from sidecar.webhooks.events import ZERO, Event
 from sidecar.webhooks.relay_rules import EVENT_ID_HEADER
-from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
+from tests.conftest import EmulatorControl, RedisServer, RunningSidecar, start_sidecar
 from tests.webhooks.conftest import eventually, ingest_url, route_webhooks
 from tests.webhooks.receivers import aiocryptopay_receiver, cryptobot_receiver
 
@@ -58,15 +60,17 @@ class App:
         assert hub is not None and hub.relays is not None
         return dict(hub.relays.workers)
 
-    async def relaying(self, *callers: str) -> None:
-        """Waits until this sidecar relays for exactly these callers (each holds its lease)."""
+    def holding(self) -> set[str]:
+        """The callers this sidecar relays for now (it holds their lease)."""
         hub = self.running.sidecar.webhooks
         assert hub is not None and hub.relays is not None
-        relays = hub.relays
+        return {caller for caller, worker in hub.relays.workers.items() if worker.holding}
+
+    async def relaying(self, *callers: str) -> None:
+        """Waits until this sidecar relays for exactly these callers (each holds its lease)."""
 
         async def ready() -> bool:
-            workers = relays.workers
-            return sorted(workers) == sorted(callers) and all(w.holding for w in workers.values())
+            return sorted(self.relays) == sorted(callers) and self.holding() == set(callers)
 
         await eventually(ready, within=10)
 
@@ -87,7 +91,7 @@ class App:
         return await hub.event_log.read_after(ZERO, 100)
 
 
-MakeApp = Callable[[str], Awaitable[App]]
+MakeApp = Callable[..., Awaitable[App]]
 
 
 @pytest.fixture
@@ -96,18 +100,20 @@ async def make_app(
 ) -> AsyncIterator[MakeApp]:
     started: list[RunningSidecar] = []
 
-    async def make(text: str) -> App:
-        path = tmp_path / "policy.yaml"
+    async def make(text: str, **overrides: Any) -> App:
+        path = tmp_path / f"policy-{len(started)}.yaml"
         path.write_text(text)
-        running = await start_sidecar(emulator, token, policy_path=str(path))
+        running = await start_sidecar(emulator, token, policy_path=str(path), **overrides)
+        if not started:
+            await route_webhooks(control, token, ingest_url(running))
         started.append(running)
-        await route_webhooks(control, token, ingest_url(running))
         return App(running, path, control)
 
     yield make
     for running in started:
         await running.channel.close(None)
-        await running.sidecar.stop()
+        if running.sidecar.webhooks is None or not running.sidecar.webhooks.closing:
+            await running.sidecar.stop()
 
 
 async def test_each_sdk_verifies_and_parses_the_relayed_webhook(make_app: MakeApp) -> None:
@@ -192,3 +198,40 @@ async def test_reloads_add_retarget_and_remove_a_relay(make_app: MakeApp) -> Non
 
 async def _no_relays(app: App) -> bool:
     return app.relays == {}
+
+
+async def test_replicas_share_the_callers_and_hand_over_on_shutdown(
+    make_app: MakeApp, redis_server: RedisServer
+) -> None:
+    async with aiocryptopay_receiver(SHOP) as shop, cryptobot_receiver(BOT) as bot:
+        text = policy(shop=shop.url, bot=bot.url)
+        a = await make_app(text, redis_url=Secret(redis_server.url))
+        b = await make_app(text, redis_url=Secret(redis_server.url))
+
+        async def each_caller_on_one_replica() -> bool:
+            held_a, held_b = a.holding(), b.holding()
+            return held_a | held_b == {"shop", "bot"} and not held_a & held_b
+
+        await eventually(each_caller_on_one_replica, within=15)
+        paid = [await a.pay() for _ in range(2)]
+        await shop.wait(lambda r: len(r.accepted) == 2)
+        await bot.wait(lambda r: len(r.accepted) == 2)
+
+        # The replica relaying for the bot shuts down: it hands the lease back, and the other
+        # replica relays the next event.
+        leaving, staying = (a, b) if "bot" in a.holding() else (b, a)
+        await leaving.running.sidecar.stop()
+        await eventually(lambda: _holds(staying, "bot"), within=10)
+        await route_webhooks(staying.control, staying.running.token, ingest_url(staying.running))
+        paid.append(await staying.pay())
+        await bot.wait(lambda r: len(r.accepted) == 3)
+        await shop.wait(lambda r: len(r.accepted) == 3)
+
+    # Each event once to each app, though two replicas were relaying.
+    assert sorted(u.payload.invoice_id for u in shop.accepted) == sorted(paid)
+    assert sorted(d["payload"]["invoice_id"] for d in bot.accepted) == sorted(paid)
+    assert len(shop.seen) == len(bot.seen) == 3
+
+
+async def _holds(app: App, caller: str) -> bool:
+    return caller in app.holding()
