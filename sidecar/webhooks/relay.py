@@ -111,7 +111,9 @@ class CallerRelay:
     async def _run(self) -> None:
         with tracing.untraced():  # polling the lease every second is not a trace
             await self._prepare()
+        loop = asyncio.get_running_loop()
         while not self._closing:
+            asked = loop.time()
             try:
                 with tracing.untraced():
                     held = await self._log.hold_lease(
@@ -126,7 +128,7 @@ class CallerRelay:
             self.holding = True
             metrics.relay_active(self.caller, self._lag)
             try:
-                failed = await self._while_held()
+                failed = await self._while_held(asked + LEASE_TTL)
             finally:
                 self.holding = False
                 self._head_received_ms = 0
@@ -150,12 +152,11 @@ class CallerRelay:
                 await self._pause(delay)
                 delay = min(delay * 2, 2.0)
 
-    async def _while_held(self) -> bool:
+    async def _while_held(self, expires: float) -> bool:
         """Delivers while the lease is renewed; stops delivering (without acknowledging) the
         moment it cannot be sure it still holds it. True if delivering failed (a bug)."""
         loop = asyncio.get_running_loop()
         serving = loop.create_task(self._serve(), name=f"webhook-relay-{self.caller}-serve")
-        expires = loop.time() + LEASE_TTL
         try:
             while not serving.done():
                 await asyncio.wait({serving}, timeout=RENEW)
@@ -163,15 +164,18 @@ class CallerRelay:
                     break
                 asked = loop.time()
                 try:
+                    # Bounded, so that each round takes at most 2 * RENEW and the check below
+                    # stops delivering before the lease can have run out.
                     with tracing.untraced():
-                        renewed = await self._log.hold_lease(
-                            self._group, self._owner, int(LEASE_TTL * 1000)
+                        renewed = await asyncio.wait_for(
+                            self._log.hold_lease(self._group, self._owner, int(LEASE_TTL * 1000)),
+                            RENEW,
                         )
-                except LogUnavailable:
+                except (LogUnavailable, TimeoutError):
                     renewed = None  # unknown: keep going while the lease surely lasts
                 if renewed:
                     expires = asked + LEASE_TTL
-                elif renewed is False or loop.time() + RENEW >= expires:
+                elif renewed is False or loop.time() + 2 * RENEW >= expires:
                     log.warning("webhook relay lease lost", extra={"caller": self.caller})
                     break
         finally:

@@ -109,6 +109,12 @@ P = "cryptopay_sidecar_"
             1,
         ),
         (
+            lambda: metrics.relay_delivery("shop", "refused"),
+            "webhook_relay_deliveries_total",
+            {"caller": "shop", "outcome": "refused"},
+            1,
+        ),
+        (
             lambda: metrics.trace_context_lookup("missing"),
             "trace_context_lookups_total",
             {"result": "missing"},
@@ -150,6 +156,19 @@ def test_gauges_and_info() -> None:
     assert value(P + "dependency_up", dependency="redis") == 1
     metrics.policy_loaded("ab12cd", "/etc/cryptopay/policy.yaml")
     assert value(P + "policy_info", sha256="ab12cd", source="/etc/cryptopay/policy.yaml") == 1
+
+
+def test_relay_gauges_follow_the_replica_that_relays() -> None:
+    lag = [12.5]
+    metrics.relay_active("metrics-test", lambda: lag[0])
+    assert value(P + "webhook_relay_active", caller="metrics-test") == 1
+    assert value(P + "webhook_relay_lag_seconds", caller="metrics-test") == 12.5
+    lag[0] = 0.0  # read at each scrape
+    assert value(P + "webhook_relay_lag_seconds", caller="metrics-test") == 0.0
+    metrics.relay_inactive("metrics-test")
+    metrics.relay_inactive("metrics-test")  # twice is harmless
+    for name in ("webhook_relay_active", "webhook_relay_lag_seconds"):
+        assert metrics.REGISTRY.get_sample_value(P + name, {"caller": "metrics-test"}) is None
 
 
 def test_render_negotiates_and_scrubs() -> None:
