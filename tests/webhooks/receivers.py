@@ -115,7 +115,7 @@ async def aiocryptopay_receiver(token: str) -> AsyncIterator[Receiver]:
 
 
 @contextlib.asynccontextmanager
-async def cryptobot_receiver(token: str) -> AsyncIterator[Receiver]:
+async def cryptobot_receiver(token: str, path: str = "/webhook") -> AsyncIterator[Receiver]:
     """cryptobot-python's Listener (FastAPI) under uvicorn, as `Listener.listen()` runs it."""
     require_sdks()
     receiver = Receiver()
@@ -125,6 +125,7 @@ async def cryptobot_receiver(token: str) -> AsyncIterator[Receiver]:
         callback=lambda _headers, data: receiver.callback_result(data),
         api_token=token,
         port=port,
+        url=path,
     )
 
     async def record(scope: Any, receive: Any, send: Any) -> None:

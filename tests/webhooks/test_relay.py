@@ -4,6 +4,7 @@ own handlers, re-signed with each caller's token."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,13 @@ from sidecar.signature import HEADER, sign
 from sidecar.telemetry import metrics
 from sidecar.webhooks.events import ZERO, Event
 from sidecar.webhooks.relay_rules import EVENT_ID_HEADER
-from tests.conftest import EmulatorControl, RedisServer, RunningSidecar, start_sidecar
+from tests.conftest import (
+    EmulatorControl,
+    LogCapture,
+    RedisServer,
+    RunningSidecar,
+    start_sidecar,
+)
 from tests.webhooks.conftest import eventually, ingest_url, route_webhooks
 from tests.webhooks.receivers import aiocryptopay_receiver, cryptobot_receiver
 
@@ -145,9 +152,9 @@ async def test_each_sdk_verifies_and_parses_the_relayed_webhook(make_app: MakeAp
 
 
 async def test_a_failing_handler_gets_each_event_once_after_the_retries_in_order(
-    make_app: MakeApp,
+    make_app: MakeApp, captured_logs: LogCapture
 ) -> None:
-    async with cryptobot_receiver(BOT) as bot:
+    async with cryptobot_receiver(BOT, path="/hooks/s3cret-segment") as bot:
         app = await make_app(policy(bot=bot.url))
         await app.relaying("bot")
         refused, delivered = relayed("bot", "refused"), relayed("bot", "delivered")
@@ -166,6 +173,17 @@ async def test_a_failing_handler_gets_each_event_once_after_the_retries_in_order
     assert [s.body for s in bot.seen[:3]] == [first, first, first]
     assert relayed("bot", "refused") - refused == 2
     assert relayed("bot", "delivered") - delivered == 3
+    # Each failed attempt is logged, naming the caller, event and status, never where exactly
+    # it went (the path may hold a secret) nor what was signed.
+    ours = [line for line in captured_logs.lines() if line["logger"].startswith("sidecar.")]
+    failed = [line for line in ours if line["msg"].startswith("webhook relay attempt")]
+    assert [(f["caller"], f["status"], f["event_id"]) for f in failed] == [
+        ("bot", 500, str(events[0].id))
+    ] * 2
+    assert failed[0]["target"] == bot.url.split("/hooks")[0]
+    text = json.dumps(ours)  # the SDK in this process logs signatures itself: not ours
+    assert "s3cret-segment" not in text
+    assert bot.seen[0].headers[HEADER] not in text and BOT not in text
 
 
 async def test_reloads_add_retarget_and_remove_a_relay(make_app: MakeApp) -> None:
