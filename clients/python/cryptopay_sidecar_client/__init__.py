@@ -36,6 +36,7 @@ from cryptopay_sidecar_client.idempotency import (
 )
 from cryptopay_sidecar_client.retry import Backoff, may_resend
 from cryptopay_sidecar_client.subscribe import resumable
+from cryptopay_sidecar_client.tls import TlsConfigError, TlsOptions, resolve_tls
 
 # Webhook event streams (subscribe_events, ack_events, nack_events) live in
 # cryptopay_sidecar_client.events: they need the WebhookService in the generated code.
@@ -52,6 +53,8 @@ __all__ = [
     "CryptoPayServiceStub",
     "ErrorDetails",
     "Idempotent",
+    "TlsConfigError",
+    "TlsOptions",
     "aio_channel",
     "call_idempotent",
     "call_idempotent_sync",
@@ -62,6 +65,7 @@ __all__ = [
     "may_resend",
     "new_idempotency_key",
     "pb",
+    "resolve_tls",
     "resumable",
     "service_config",
     "types",

@@ -7,6 +7,8 @@
   Mutating calls are never retried by the channel: use `call_idempotent` with a key.
 - A default deadline (30 s) for unary calls that set none, so nothing waits forever.
 - Metadata added to every call (for example the caller identity a policy asks for).
+- TLS or mTLS when asked for (`tls=True`, a CA file, a client certificate, or the
+  CRYPTOPAY_SIDECAR_TLS* environment); plaintext otherwise (see `tls.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import grpc
+
+from cryptopay_sidecar_client import tls as _tls
 
 if TYPE_CHECKING:
     _AioUnaryUnary = grpc.aio.UnaryUnaryClientInterceptor[Any, Any]
@@ -170,13 +174,21 @@ def aio_channel(
     retry_reads: bool = True,
     keepalive_seconds: float = 30.0,
     options: Sequence[tuple[str, Any]] = (),
+    tls: bool | None = None,
+    ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+    server_name: str | None = None,
 ) -> grpc.aio.Channel:
-    """An asyncio channel to the sidecar (plaintext unless `credentials` are given).
+    """An asyncio channel to the sidecar: plaintext, or TLS as `tls`, `ca_file`, `cert_file`,
+    `key_file` and `server_name` (or their CRYPTOPAY_SIDECAR_* variables) ask; `credentials`
+    of your own replace all of those.
 
     Create it inside the running event loop that will use it."""
     address = resolve_target(target)
+    credentials, extra = _security(credentials, tls, ca_file, cert_file, key_file, server_name)
     opts = channel_options(
-        retry_reads=retry_reads, keepalive_seconds=keepalive_seconds, extra=options
+        retry_reads=retry_reads, keepalive_seconds=keepalive_seconds, extra=[*extra, *options]
     )
     interceptors = cast(Any, [_AioDefaults(metadata, default_timeout)])
     if credentials is None:
@@ -193,11 +205,18 @@ def channel(
     retry_reads: bool = True,
     keepalive_seconds: float = 30.0,
     options: Sequence[tuple[str, Any]] = (),
+    tls: bool | None = None,
+    ca_file: str | None = None,
+    cert_file: str | None = None,
+    key_file: str | None = None,
+    server_name: str | None = None,
 ) -> grpc.Channel:
-    """A blocking channel to the sidecar, with the same defaults as `aio_channel`."""
+    """A blocking channel to the sidecar, with the same defaults and TLS options as
+    `aio_channel`."""
     address = resolve_target(target)
+    credentials, extra = _security(credentials, tls, ca_file, cert_file, key_file, server_name)
     opts = channel_options(
-        retry_reads=retry_reads, keepalive_seconds=keepalive_seconds, extra=options
+        retry_reads=retry_reads, keepalive_seconds=keepalive_seconds, extra=[*extra, *options]
     )
     base = (
         grpc.insecure_channel(address, options=opts)
@@ -205,3 +224,27 @@ def channel(
         else grpc.secure_channel(address, credentials, options=opts)
     )
     return grpc.intercept_channel(base, _SyncDefaults(metadata, default_timeout))
+
+
+def _security(
+    credentials: grpc.ChannelCredentials | None,
+    tls: bool | None,
+    ca_file: str | None,
+    cert_file: str | None,
+    key_file: str | None,
+    server_name: str | None,
+) -> tuple[grpc.ChannelCredentials | None, list[tuple[str, Any]]]:
+    """The channel credentials and the options they need (None: plaintext)."""
+    if credentials is not None:
+        if tls or any(v is not None for v in (ca_file, cert_file, key_file, server_name)):
+            raise _tls.TlsConfigError(
+                "pass either credentials or the TLS options (tls, ca_file, cert_file, key_file, "
+                "server_name), not both"
+            )
+        return credentials, []
+    resolved = _tls.resolve_tls(
+        tls, ca_file=ca_file, cert_file=cert_file, key_file=key_file, server_name=server_name
+    )
+    if resolved is None:
+        return None, []
+    return _tls.credentials(resolved), list(_tls.channel_options(resolved))
