@@ -11,7 +11,7 @@ caps apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -127,110 +127,15 @@ def facts(spec: MethodSpec, request: Message) -> Facts:
     return Facts(rpc)
 
 
-def evaluate(rules: CallerRules, f: Facts) -> Evaluation:  # noqa: C901
-    results: list[RuleResult] = []
+def evaluate(rules: CallerRules, f: Facts) -> Evaluation:
     who = f"caller {rules.name!r}"
-
-    def check(rule: str, mode: Mode, problem: str | None) -> None:
-        results.append(RuleResult(rule, mode, Finding(rule, mode, problem) if problem else None))
-
-    if rules.rpcs is not None and rules.rpcs.mode is not Mode.OFF:
-        check("rpcs", rules.rpcs.mode, _names_problem(rules.rpcs, [f.rpc], "RPC", who))
-    moves_money = f.amount is not None
-    if moves_money and rules.assets is not None and rules.assets.mode is not Mode.OFF:
-        problem = _names_problem(rules.assets, f.assets, "asset", who)
-        if problem is None and f.any_asset:
-            problem = (
-                "a fiat invoice without accepted_assets can be paid in any asset, and "
-                f"{who} may only receive {_listing(rules.assets)}: set accepted_assets"
-            )
-        check("assets", rules.assets.mode, problem)
-    if f.fiat is not None and rules.fiats is not None and rules.fiats.mode is not Mode.OFF:
-        check("fiats", rules.fiats.mode, _names_problem(rules.fiats, [f.fiat], "fiat", who))
-    if f.amount is not None and f.amount_code is not None:
-        limit = rules.amounts.get(f.amount_code)
-        if limit is not None and limit.mode is not Mode.OFF:
-            problem = None
-            if limit.max is not None and f.amount > limit.max:
-                problem = (
-                    f"amount {f.amount} {f.amount_code} is above the per-transaction maximum of "
-                    f"{limit.max} {f.amount_code} for {who}"
-                )
-            elif limit.min is not None and f.amount < limit.min:
-                problem = (
-                    f"amount {f.amount} {f.amount_code} is below the per-transaction minimum of "
-                    f"{limit.min} {f.amount_code} for {who}"
-                )
-            check(f"amounts.{f.amount_code}", limit.mode, problem)
-    if (
-        f.rpc == "CreateInvoice"
-        and rules.invoices is not None
-        and rules.invoices.mode is not Mode.OFF
-    ):
-        inv = rules.invoices
-        if inv.max_expires_in is not None:
-            problem = None
-            if f.expires_in is None:
-                problem = (
-                    f"expires_in is required for {who}: set it to at most {inv.max_expires_in} "
-                    "seconds"
-                )
-            elif f.expires_in > inv.max_expires_in:
-                problem = (
-                    f"expires_in {f.expires_in} is above the maximum of {inv.max_expires_in} "
-                    f"seconds for {who}"
-                )
-            check("invoices.max_expires_in", inv.mode, problem)
-        if inv.paid_btn_url_hosts is not None:
-            problem = None
-            if f.paid_btn_url is not None:
-                host = _host(f.paid_btn_url)
-                if not any(host_matches(host, p) for p in inv.paid_btn_url_hosts):
-                    allowed = ", ".join(inv.paid_btn_url_hosts) or "none"
-                    problem = (
-                        f"paid_btn_url points to {host or 'no host'!s}, which is not an allowed "
-                        f"host for {who} (allowed: {allowed})"
-                    )
-            check("invoices.paid_btn_url_hosts", inv.mode, problem)
-        if inv.require_payload:
-            check(
-                "invoices.require_payload",
-                inv.mode,
-                None
-                if f.payload
-                else f"payload is required for {who}: set it to your order or reference id so "
-                "the payment can be reconciled",
-            )
-    if f.rpc == "Transfer" and rules.transfers is not None and rules.transfers.mode is not Mode.OFF:
-        tr = rules.transfers
-        if tr.recipients is not None:
-            check(
-                "transfers.recipients",
-                tr.mode,
-                None
-                if f.user_id in tr.recipients
-                else f"user_id {f.user_id} is not an allowed transfer recipient for {who}",
-            )
-        if tr.require_comment:
-            check(
-                "transfers.require_comment",
-                tr.mode,
-                None if f.comment else f"comment is required on transfers by {who}",
-            )
-    checks = rules.checks
-    if (
-        f.rpc == "CreateCheck"
-        and checks is not None
-        and checks.mode is not Mode.OFF
-        and checks.require_pin
-    ):
-        check(
-            "checks.require_pin",
-            checks.mode,
-            None
-            if f.pinned
-            else f"checks by {who} must be pinned: set pin_to_user_id or pin_to_username",
-        )
+    results = (
+        *_lists(rules, f, who),
+        *_amount_limit(rules, f, who),
+        *_invoice(rules, f, who),
+        *_transfer(rules, f, who),
+        *_check(rules, f, who),
+    )
     caps = tuple(
         cap
         for cap in rules.spend_caps
@@ -239,7 +144,120 @@ def evaluate(rules: CallerRules, f: Facts) -> Evaluation:  # noqa: C901
         and f.amount is not None
         and f.amount_code == cap.asset
     )
-    return Evaluation(tuple(results), caps)
+    return Evaluation(results, caps)
+
+
+def _result(rule: str, mode: Mode, problem: str | None) -> RuleResult:
+    return RuleResult(rule, mode, Finding(rule, mode, problem) if problem else None)
+
+
+def _lists(rules: CallerRules, f: Facts, who: str) -> Iterator[RuleResult]:
+    """The allow and deny lists: RPCs, assets (of calls that move money), fiats."""
+    if rules.rpcs is not None and rules.rpcs.mode is not Mode.OFF:
+        yield _result("rpcs", rules.rpcs.mode, _names_problem(rules.rpcs, [f.rpc], "RPC", who))
+    moves_money = f.amount is not None
+    if moves_money and rules.assets is not None and rules.assets.mode is not Mode.OFF:
+        problem = _names_problem(rules.assets, f.assets, "asset", who)
+        if problem is None and f.any_asset:
+            problem = (
+                "a fiat invoice without accepted_assets can be paid in any asset, and "
+                f"{who} may only receive {_listing(rules.assets)}: set accepted_assets"
+            )
+        yield _result("assets", rules.assets.mode, problem)
+    if f.fiat is not None and rules.fiats is not None and rules.fiats.mode is not Mode.OFF:
+        yield _result("fiats", rules.fiats.mode, _names_problem(rules.fiats, [f.fiat], "fiat", who))
+
+
+def _amount_limit(rules: CallerRules, f: Facts, who: str) -> Iterator[RuleResult]:
+    if f.amount is None or f.amount_code is None:
+        return
+    limit = rules.amounts.get(f.amount_code)
+    if limit is None or limit.mode is Mode.OFF:
+        return
+    problem = None
+    if limit.max is not None and f.amount > limit.max:
+        problem = (
+            f"amount {f.amount} {f.amount_code} is above the per-transaction maximum of "
+            f"{limit.max} {f.amount_code} for {who}"
+        )
+    elif limit.min is not None and f.amount < limit.min:
+        problem = (
+            f"amount {f.amount} {f.amount_code} is below the per-transaction minimum of "
+            f"{limit.min} {f.amount_code} for {who}"
+        )
+    yield _result(f"amounts.{f.amount_code}", limit.mode, problem)
+
+
+def _invoice(rules: CallerRules, f: Facts, who: str) -> Iterator[RuleResult]:
+    inv = rules.invoices
+    if f.rpc != "CreateInvoice" or inv is None or inv.mode is Mode.OFF:
+        return
+    if inv.max_expires_in is not None:
+        problem = None
+        if f.expires_in is None:
+            problem = (
+                f"expires_in is required for {who}: set it to at most {inv.max_expires_in} seconds"
+            )
+        elif f.expires_in > inv.max_expires_in:
+            problem = (
+                f"expires_in {f.expires_in} is above the maximum of {inv.max_expires_in} "
+                f"seconds for {who}"
+            )
+        yield _result("invoices.max_expires_in", inv.mode, problem)
+    if inv.paid_btn_url_hosts is not None:
+        problem = None
+        if f.paid_btn_url is not None:
+            host = _host(f.paid_btn_url)
+            if not any(host_matches(host, p) for p in inv.paid_btn_url_hosts):
+                allowed = ", ".join(inv.paid_btn_url_hosts) or "none"
+                problem = (
+                    f"paid_btn_url points to {host or 'no host'!s}, which is not an allowed "
+                    f"host for {who} (allowed: {allowed})"
+                )
+        yield _result("invoices.paid_btn_url_hosts", inv.mode, problem)
+    if inv.require_payload:
+        yield _result(
+            "invoices.require_payload",
+            inv.mode,
+            None
+            if f.payload
+            else f"payload is required for {who}: set it to your order or reference id so "
+            "the payment can be reconciled",
+        )
+
+
+def _transfer(rules: CallerRules, f: Facts, who: str) -> Iterator[RuleResult]:
+    tr = rules.transfers
+    if f.rpc != "Transfer" or tr is None or tr.mode is Mode.OFF:
+        return
+    if tr.recipients is not None:
+        yield _result(
+            "transfers.recipients",
+            tr.mode,
+            None
+            if f.user_id in tr.recipients
+            else f"user_id {f.user_id} is not an allowed transfer recipient for {who}",
+        )
+    if tr.require_comment:
+        yield _result(
+            "transfers.require_comment",
+            tr.mode,
+            None if f.comment else f"comment is required on transfers by {who}",
+        )
+
+
+def _check(rules: CallerRules, f: Facts, who: str) -> Iterator[RuleResult]:
+    checks = rules.checks
+    if f.rpc != "CreateCheck" or checks is None or checks.mode is Mode.OFF:
+        return
+    if checks.require_pin:
+        yield _result(
+            "checks.require_pin",
+            checks.mode,
+            None
+            if f.pinned
+            else f"checks by {who} must be pinned: set pin_to_user_id or pin_to_username",
+        )
 
 
 def cap_finding(cap: SpendCap, caller: str, rpc: str, amount: Decimal, used: Decimal) -> Finding:

@@ -404,109 +404,31 @@ def _certificate_findings(
                 )
 
 
-def _rules(  # noqa: C901
+def _rules(
     path: Path, rules: Mapping[str, Any], context: LintContext, mode: Any
 ) -> Iterator[LintError]:
     rpcs = _mapping(rules.get("rpcs"))
     assets = _mapping(rules.get("assets"))
-    fiats = _mapping(rules.get("fiats"))
-    for block, what in ((rpcs, "rpcs"), (assets, "assets"), (fiats, "fiats")):
-        both = sorted(set(_strings(block.get("allow"))) & set(_strings(block.get("deny"))))
-        for name in both:
-            index = _strings(block.get("deny")).index(name)
-            yield LintError(
-                (*path, what, "deny", index),
-                f"{name} is both allowed and denied; deny wins, so remove it from one list",
-            )
+    yield from _both_allowed_and_denied(path, rules)
     allowed_rpcs = _allowed(rpcs, mode)
     allowed_assets = _allowed(assets, mode)
-    for code, limit in _mapping(rules.get("amounts")).items():
-        limit = _mapping(limit)
-        low, high = _decimal(limit.get("min")), _decimal(limit.get("max"))
-        if low is not None and high is not None and low > high:
-            yield LintError(
-                (*path, "amounts", code, "min"),
-                f"min {low} is above max {high}: no amount could pass",
-            )
-        if high is not None and high == 0:
-            yield LintError(
-                (*path, "amounts", code, "max"), "max 0 denies every amount; deny the asset instead"
-            )
-        if code in _strings(assets.get("deny")):
-            yield LintError(
-                (*path, "amounts", code),
-                f"{code} is denied by assets.deny, so this limit never applies",
-                Severity.WARNING,
-            )
+    yield from _amounts(path, rules, assets)
     caps = rules.get("spend_caps")
     if isinstance(caps, list):
         seen: dict[tuple[Any, ...], int] = {}
         for i, cap in enumerate(caps):
-            if not isinstance(cap, Mapping):
-                continue
-            here = (*path, "spend_caps", i)
-            window, zone = cap.get("window"), cap.get("time_zone")
-            if zone is not None:
-                if window != "calendar_day":
-                    yield LintError(
-                        (*here, "time_zone"),
-                        "time_zone only applies to window: calendar_day (a rolling window has "
-                        "no day boundaries)",
-                    )
-                elif not _valid_zone(zone):
-                    yield LintError(
-                        (*here, "time_zone"),
-                        f"{zone!r} is not an IANA time zone such as Europe/Berlin or UTC",
-                    )
-            high = _decimal(cap.get("max"))
-            if high is not None and high == 0:
-                yield LintError(
-                    (*here, "max"), "a cap of 0 denies every payment; deny the RPC instead"
+            if isinstance(cap, Mapping):
+                yield from _spend_cap(
+                    (*path, "spend_caps", i),
+                    i,
+                    cap,
+                    seen,
+                    context,
+                    mode,
+                    denied_assets=_strings(assets.get("deny")),
+                    allowed_assets=allowed_assets,
+                    allowed_rpcs=allowed_rpcs,
                 )
-            key = (
-                cap.get("asset"),
-                window,
-                zone if window == "calendar_day" else None,
-                tuple(sorted(_strings(cap.get("rpcs")))),
-            )
-            if key in seen:
-                yield LintError(
-                    here,
-                    f"the same cap as spend_caps[{seen[key]}] (asset, window and rpcs): they "
-                    "would share one counter; keep one",
-                )
-            seen.setdefault(key, i)
-            asset = cap.get("asset")
-            if isinstance(asset, str) and (
-                asset in _strings(assets.get("deny"))
-                or (allowed_assets is not None and asset not in allowed_assets)
-            ):
-                yield LintError(
-                    (*here, "asset"),
-                    f"{asset} is not an allowed asset for this caller, so this cap never applies",
-                    Severity.WARNING,
-                )
-            counted = _strings(cap.get("rpcs")) or ["Transfer", "CreateCheck"]
-            if allowed_rpcs is not None and not any(r in allowed_rpcs for r in counted):
-                yield LintError(
-                    here,
-                    f"this caller may not call {' or '.join(counted)}, so this cap never applies",
-                    Severity.WARNING,
-                )
-            if cap.get("mode", mode) != "off":
-                if context.redis is False:
-                    yield LintError(
-                        here,
-                        "spend caps need Redis (--redis-url) so every replica counts against the "
-                        "same total; without it the sidecar refuses this policy (except --demo)",
-                    )
-                elif context.redis is None:
-                    yield LintError(
-                        here,
-                        "spend caps need Redis: the sidecar refuses this policy without "
-                        "--redis-url (except in --demo mode)",
-                        Severity.WARNING,
-                    )
     for block_name, rpc in (
         ("invoices", "CreateInvoice"),
         ("transfers", "Transfer"),
@@ -532,6 +454,115 @@ def _rules(  # noqa: C901
             (*path, "transfers", "recipients"),
             "an empty recipient list denies every transfer; deny the Transfer RPC instead",
         )
+
+
+def _both_allowed_and_denied(path: Path, rules: Mapping[str, Any]) -> Iterator[LintError]:
+    for what in ("rpcs", "assets", "fiats"):
+        block = _mapping(rules.get(what))
+        both = sorted(set(_strings(block.get("allow"))) & set(_strings(block.get("deny"))))
+        for name in both:
+            index = _strings(block.get("deny")).index(name)
+            yield LintError(
+                (*path, what, "deny", index),
+                f"{name} is both allowed and denied; deny wins, so remove it from one list",
+            )
+
+
+def _amounts(
+    path: Path, rules: Mapping[str, Any], assets: Mapping[str, Any]
+) -> Iterator[LintError]:
+    for code, limit in _mapping(rules.get("amounts")).items():
+        limit = _mapping(limit)
+        low, high = _decimal(limit.get("min")), _decimal(limit.get("max"))
+        if low is not None and high is not None and low > high:
+            yield LintError(
+                (*path, "amounts", code, "min"),
+                f"min {low} is above max {high}: no amount could pass",
+            )
+        if high is not None and high == 0:
+            yield LintError(
+                (*path, "amounts", code, "max"), "max 0 denies every amount; deny the asset instead"
+            )
+        if code in _strings(assets.get("deny")):
+            yield LintError(
+                (*path, "amounts", code),
+                f"{code} is denied by assets.deny, so this limit never applies",
+                Severity.WARNING,
+            )
+
+
+def _spend_cap(
+    here: Path,
+    i: int,
+    cap: Mapping[str, Any],
+    seen: dict[tuple[Any, ...], int],
+    context: LintContext,
+    mode: Any,
+    *,
+    denied_assets: list[str],
+    allowed_assets: set[str] | None,
+    allowed_rpcs: set[str] | None,
+) -> Iterator[LintError]:
+    """One spend cap; `seen` collects the caps before it, to find duplicates."""
+    window, zone = cap.get("window"), cap.get("time_zone")
+    if zone is not None:
+        if window != "calendar_day":
+            yield LintError(
+                (*here, "time_zone"),
+                "time_zone only applies to window: calendar_day (a rolling window has "
+                "no day boundaries)",
+            )
+        elif not _valid_zone(zone):
+            yield LintError(
+                (*here, "time_zone"),
+                f"{zone!r} is not an IANA time zone such as Europe/Berlin or UTC",
+            )
+    high = _decimal(cap.get("max"))
+    if high is not None and high == 0:
+        yield LintError((*here, "max"), "a cap of 0 denies every payment; deny the RPC instead")
+    key = (
+        cap.get("asset"),
+        window,
+        zone if window == "calendar_day" else None,
+        tuple(sorted(_strings(cap.get("rpcs")))),
+    )
+    if key in seen:
+        yield LintError(
+            here,
+            f"the same cap as spend_caps[{seen[key]}] (asset, window and rpcs): they "
+            "would share one counter; keep one",
+        )
+    seen.setdefault(key, i)
+    asset = cap.get("asset")
+    if isinstance(asset, str) and (
+        asset in denied_assets or (allowed_assets is not None and asset not in allowed_assets)
+    ):
+        yield LintError(
+            (*here, "asset"),
+            f"{asset} is not an allowed asset for this caller, so this cap never applies",
+            Severity.WARNING,
+        )
+    counted = _strings(cap.get("rpcs")) or ["Transfer", "CreateCheck"]
+    if allowed_rpcs is not None and not any(r in allowed_rpcs for r in counted):
+        yield LintError(
+            here,
+            f"this caller may not call {' or '.join(counted)}, so this cap never applies",
+            Severity.WARNING,
+        )
+    if cap.get("mode", mode) != "off":
+        if context.redis is False:
+            yield LintError(
+                here,
+                "spend caps need Redis (--redis-url) so every replica counts against the "
+                "same total; without it the sidecar refuses this policy (except --demo)",
+            )
+        elif context.redis is None:
+            yield LintError(
+                here,
+                "spend caps need Redis: the sidecar refuses this policy without "
+                "--redis-url (except in --demo mode)",
+                Severity.WARNING,
+            )
 
 
 def _relay(path: Path, rules: Mapping[str, Any]) -> Iterator[LintError]:

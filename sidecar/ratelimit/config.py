@@ -22,7 +22,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,7 +246,7 @@ _KEYS = {
 }
 
 
-def parse_rate_limits(raw: Any) -> RateLimitConfig:  # noqa: C901
+def parse_rate_limits(raw: Any) -> RateLimitConfig:
     """Parses the raw `rate_limits` section (as loaded from YAML, or a frozen policy snapshot);
     raises RateLimitConfigError naming every problem."""
     p = _Parser()
@@ -254,6 +254,20 @@ def parse_rate_limits(raw: Any) -> RateLimitConfig:  # noqa: C901
     if section is None:
         raise RateLimitConfigError(p.problems)
     p.unknown(section, _KEYS, ())
+    values = {**_buckets(p, section), **_settings(p, section)}
+    if p.problems:
+        raise RateLimitConfigError(p.problems)
+    config = RateLimitConfig(**{k: v for k, v in values.items() if v is not None})
+    _check_costs(p, config)
+    if config.cooldown > config.max_cooldown:
+        p.fail(("cooldown",), f"must not exceed max_cooldown ({config.max_cooldown:g}s)")
+    if p.problems:
+        raise RateLimitConfigError(p.problems)
+    return config
+
+
+def _buckets(p: _Parser, section: Mapping[str, Any]) -> dict[str, Any]:
+    """The buckets (app, per caller, per RPC) and the per-RPC costs."""
     values: dict[str, Any] = {}
     if "app" in section:
         values["app"] = p.bucket(section["app"], ("app",))
@@ -269,41 +283,35 @@ def parse_rate_limits(raw: Any) -> RateLimitConfig:  # noqa: C901
                 parsed_callers[name] = bucket
         values["callers"] = parsed_callers
     if "rpcs" in section:
-        parsed_rpcs: dict[str, BucketConfig] = {}
-        for name, (where, item) in p.by_rpc(section["rpcs"], ("rpcs",)).items():
-            bucket = p.bucket(item, where)
-            if bucket is not None:
-                parsed_rpcs[name] = bucket
-        values["rpcs"] = parsed_rpcs
+        by_rpc = p.by_rpc(section["rpcs"], ("rpcs",)).items()
+        buckets = {name: p.bucket(item, where) for name, (where, item) in by_rpc}
+        values["rpcs"] = {name: b for name, b in buckets.items() if b is not None}
     if "costs" in section:
-        parsed_costs: dict[str, int] = {}
-        for name, (where, item) in p.by_rpc(section["costs"], ("costs",)).items():
-            cost = p.integer(item, where, 0)
-            if cost is not None:
-                parsed_costs[name] = cost
-        values["costs"] = parsed_costs
-    if "when_empty" in section:
-        values["when_empty"] = p.when_empty(section["when_empty"], ("when_empty",))
-    for key in ("max_wait", "cooldown"):
-        if key in section:
-            values[key] = p.duration(section[key], (key,))
-    for key in ("max_cooldown", "redis_timeout"):
-        if key in section:
-            values[key] = p.duration(section[key], (key,), positive=True)
-    if "max_queue" in section:
-        values["max_queue"] = p.integer(section["max_queue"], ("max_queue",), 0)
+        by_rpc = p.by_rpc(section["costs"], ("costs",)).items()
+        costs = {name: p.integer(item, where, 0) for name, (where, item) in by_rpc}
+        values["costs"] = {name: c for name, c in costs.items() if c is not None}
+    return values
+
+
+# The section's single settings, each with its parser.
+_SETTINGS: dict[str, Callable[[_Parser, Any, Path], Any]] = {
+    "when_empty": lambda p, value, where: p.when_empty(value, where),
+    "max_wait": lambda p, value, where: p.duration(value, where),
+    "cooldown": lambda p, value, where: p.duration(value, where),
+    "max_cooldown": lambda p, value, where: p.duration(value, where, positive=True),
+    "redis_timeout": lambda p, value, where: p.duration(value, where, positive=True),
+    "max_queue": lambda p, value, where: p.integer(value, where, 0),
+    "replicas": lambda p, value, where: p.integer(value, where, 1),
+}
+
+
+def _settings(p: _Parser, section: Mapping[str, Any]) -> dict[str, Any]:
+    values = {
+        key: parse(p, section[key], (key,)) for key, parse in _SETTINGS.items() if key in section
+    }
     if "replicas" in section:
-        values["replicas"] = p.integer(section["replicas"], ("replicas",), 1)
         values["replicas_set"] = True
-    if p.problems:
-        raise RateLimitConfigError(p.problems)
-    config = RateLimitConfig(**{k: v for k, v in values.items() if v is not None})
-    _check_costs(p, config)
-    if config.cooldown > config.max_cooldown:
-        p.fail(("cooldown",), f"must not exceed max_cooldown ({config.max_cooldown:g}s)")
-    if p.problems:
-        raise RateLimitConfigError(p.problems)
-    return config
+    return values
 
 
 def problems(section: Any) -> list[SectionError]:
