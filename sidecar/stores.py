@@ -42,6 +42,12 @@ class AppScope:
     def fingerprint(self) -> str:
         return self.token.fingerprint()
 
+    @property
+    def name(self) -> str:
+        """The app at its upstream, as `<app id>@<host:port>` (mainnet and testnet differ); not
+        secret, and the same after the token is rotated."""
+        return f"{self.app_id}@{urlsplit(self.upstream_url).netloc or self.upstream_url}"
+
 
 class Stores:
     """The one place that chooses memory or Redis; closes the shared client it opened."""
@@ -89,7 +95,7 @@ class Stores:
             return MemoryIdempotencyStore()
         from sidecar.idempotency.redis import RedisIdempotencyStore
 
-        return RedisIdempotencyStore(self.redis)
+        return RedisIdempotencyStore(self.redis, self.scope.name)
 
     def trace_links(self) -> TraceContextStore:
         """Where CreateInvoice leaves its trace context for the webhook's span link: in Redis

@@ -17,7 +17,11 @@ DAY = 86400.0
 
 @pytest.fixture
 def store(backend: Redis | None) -> IdempotencyStore:
-    return MemoryIdempotencyStore() if backend is None else RedisIdempotencyStore(backend)
+    return (
+        MemoryIdempotencyStore()
+        if backend is None
+        else RedisIdempotencyStore(backend, "1@api.example")
+    )
 
 
 async def eventually(store: IdempotencyStore, key: str, state: ClaimState) -> Claim:

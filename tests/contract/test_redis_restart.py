@@ -43,7 +43,7 @@ async def _each(make: Callable[[int], Awaitable[object]]) -> list[object]:
 async def test_every_redis_user_succeeds_right_after_a_restart(
     client: Redis, redis_server: RedisServer
 ) -> None:
-    idempotency = RedisIdempotencyStore(client)
+    idempotency = RedisIdempotencyStore(client, "1@api.example")
     spend = RedisSpendStore(client)
     cache = RedisStore(client, owns_client=False)
     links = RedisTraceContextStore(client)

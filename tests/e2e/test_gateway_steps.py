@@ -234,7 +234,7 @@ async def test_without_its_store_a_transfer_relies_on_spend_id_and_a_create_is_r
 ) -> None:
     client = connect(Secret(f"redis://127.0.0.1:{free_port()}/0"))  # nothing listens
     try:
-        gateway = assemble(upstream, store=RedisIdempotencyStore(client))
+        gateway = assemble(upstream, store=RedisIdempotencyStore(client, "1@api.example"))
         key = str(uuid.uuid4())
         done = await run(gateway, make_call("Transfer", TRANSFER, key=key))
         assert isinstance(done, pb.TransferResponse)
