@@ -12,9 +12,10 @@ from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.idempotency.fingerprint import derive_spend_id
-from tests.conftest import EmulatorControl, start_sidecar
+from sidecar.secrets import Secret
+from tests.conftest import EmulatorControl, RedisServer, start_sidecar
 from tests.e2e.test_retries import answer
-from tests.helpers import rich_details
+from tests.helpers import new_token, rich_details
 
 Stub = pb_grpc.CryptoPayServiceStub
 
@@ -168,3 +169,26 @@ async def test_a_transfer_without_spend_id_or_key_is_refused(stub: Stub) -> None
     error, _ = await answer(stub.Transfer(pb.TransferRequest(user_id=3, asset="TON", amount="1")))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "idempotency-key" in error.details()
+
+
+async def test_apps_sharing_one_redis_never_replay_each_others_answers(
+    emulator: RunningEmulator, control: EmulatorControl, redis_server: RedisServer
+) -> None:
+    """Two sidecars of two Crypto Pay apps on one Redis, a client of each sending the same key
+    with the same request: each app gets its own invoice, created by its own upstream call."""
+    tokens = (new_token(), new_token())
+    running = [await start_sidecar(emulator, t, redis_url=Secret(redis_server.url)) for t in tokens]
+    try:
+        shared = key()
+        request = pb.CreateInvoiceRequest(asset="TON", amount="3", payload="order-1")
+        shop = await running[0].stub.CreateInvoice(request, metadata=shared, timeout=5)
+        games = await running[1].stub.CreateInvoice(request, metadata=shared, timeout=5)
+        assert shop.invoice.invoice_id != games.invoice.invoice_id
+        assert [await control.api_requests(t) for t in tokens] == [1, 1]
+        # Within one app the key still replays.
+        again = await running[0].stub.CreateInvoice(request, metadata=shared, timeout=5)
+        assert again == shop and await control.api_requests(tokens[0]) == 1
+    finally:
+        for r in running:
+            await r.channel.close(None)
+            await r.sidecar.stop()
