@@ -116,9 +116,7 @@ class Stores:
     def limiter(self) -> RateLimiter:
         from sidecar.ratelimit.assembly import build_limiter
 
-        return build_limiter(
-            token=self.scope.token, upstream_url=self.scope.upstream_url, redis=self.redis
-        )
+        return build_limiter(scope=self.scope.name, redis=self.redis)
 
     async def close(self) -> None:
         if self.redis is not None:

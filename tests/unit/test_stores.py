@@ -43,3 +43,10 @@ async def test_with_redis_every_store_shares_one_client(redis_server: RedisServe
     assert isinstance(cache.store, RedisStore) and cache.store._client is stores.redis
     assert await stores.redis.ping()
     await stores.close()
+
+
+def test_the_limiter_and_the_idempotency_records_share_the_app_scope() -> None:
+    scope = AppScope(Secret("1234:AAsecret"), "https://pay.crypt.bot/api")
+    limiter = Stores(None, scope).limiter()
+    assert scope.name == "1234@pay.crypt.bot"
+    assert limiter._scope == scope.name
