@@ -1,6 +1,6 @@
-"""Fixtures shared by the whole suite: the emulator, a sidecar wired to it, a gRPC stub, and a
-throwaway redis-server. Everything talks over real sockets: gRPC to the sidecar, HTTP to the
-emulator."""
+"""Fixtures shared by the whole suite: the emulator, a sidecar wired to it, a gRPC stub, a
+throwaway redis-server, and node with the Node client's packages. Everything talks over real
+sockets: gRPC to the sidecar, HTTP to the emulator."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.secrets import Secret
 from sidecar.server import Sidecar
 from sidecar.telemetry import tracing
-from tests.helpers import free_port, new_token
+from tests.helpers import REPO, free_port, new_token
+from tests.tools import require_tool, unavailable
 
 
 class EmulatorControl:
@@ -340,3 +341,46 @@ async def scrape(session: aiohttp.ClientSession, http_port: int) -> Samples:
 
 def sample(samples: Samples, name: str, **labels: str) -> float:
     return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+# --- Node ----------------------------------------------------------------------------------------
+
+NODE_PACKAGES = (
+    "@grpc/grpc-js",
+    "@grpc/proto-loader",
+    "@cryptopay-sidecar/client",
+    "crypto-bot-api",
+)
+
+
+def _node_resolves(node: str) -> subprocess.CompletedProcess[str]:
+    script = "".join(f"require.resolve({name!r});" for name in NODE_PACKAGES)
+    return subprocess.run(
+        [node, "-e", script], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """node, with the Node client's packages installed at the repository root (the npm
+    workspace). A fresh clone gets them from the npm registry here, the way .ci/run does; no
+    root needed."""
+    binary = require_tool("node", "apt-get install nodejs npm")
+    if _node_resolves(binary).returncode == 0:
+        return binary
+    npm = require_tool("npm", "apt-get install npm")
+    installed = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--silent"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if installed.returncode != 0:
+        unavailable(
+            f"the Node client's packages ({installed.stderr.strip()[-500:]})",
+            "npm install (at the repository root; it needs the npm registry)",
+        )
+    resolved = _node_resolves(binary)
+    assert resolved.returncode == 0, f"npm install left packages unresolved: {resolved.stderr}"
+    return binary

@@ -13,15 +13,7 @@ import pytest
 
 from sidecar.config import DEMO_TOKEN
 from tests.e2e.test_process import wait_serving
-from tests.helpers import REPO, free_port
-from tests.tools import require_tool, unavailable
-
-NODE_PACKAGES = (
-    "@grpc/grpc-js",
-    "@grpc/proto-loader",
-    "@cryptopay-sidecar/client",
-    "crypto-bot-api",
-)
+from tests.helpers import free_port
 
 
 @dataclass(frozen=True)
@@ -79,36 +71,3 @@ def demo_sidecar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoSidec
             except Exception:
                 proc.kill()
                 proc.wait(5)
-
-
-def _node_resolves(node: str) -> subprocess.CompletedProcess[str]:
-    script = "".join(f"require.resolve({name!r});" for name in NODE_PACKAGES)
-    return subprocess.run(
-        [node, "-e", script], cwd=REPO, capture_output=True, text=True, timeout=60
-    )
-
-
-@pytest.fixture(scope="session")
-def node() -> str:
-    """node, with the Node client's packages installed at the repository root (the npm
-    workspace). A fresh clone gets them from the npm registry here, the way .ci/run does; no
-    root needed."""
-    binary = require_tool("node", "apt-get install nodejs npm")
-    if _node_resolves(binary).returncode == 0:
-        return binary
-    npm = require_tool("npm", "apt-get install npm")
-    installed = subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--silent"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if installed.returncode != 0:
-        unavailable(
-            f"the Node client's packages ({installed.stderr.strip()[-500:]})",
-            "npm install (at the repository root; it needs the npm registry)",
-        )
-    resolved = _node_resolves(binary)
-    assert resolved.returncode == 0, f"npm install left packages unresolved: {resolved.stderr}"
-    return binary

@@ -18,7 +18,6 @@ from sidecar.policy.identity import new_token
 from sidecar.telemetry import metrics
 from sidecar.tls import API, TlsSettings
 from tests.certs import CertificateAuthority
-from tests.clients.conftest import node  # noqa: F401 (the fixture that installs npm packages)
 from tests.conftest import EmulatorControl, start_sidecar
 from tests.front.test_python_sdks import LIMITED, POLICY, SHOP
 from tests.helpers import REPO
@@ -27,7 +26,7 @@ SCRIPT = Path(__file__).with_name("npm_sdk.js")
 
 
 async def test_crypto_bot_api_from_npm(
-    node: str,  # noqa: F811
+    node: str,
     emulator: RunningEmulator,
     token: str,
     tmp_path: Path,

@@ -131,6 +131,51 @@ async def running() -> AsyncIterator[list[Sidecar]]:
         await sidecar.stop()
 
 
+# The policy the clients' TLS tests run under mTLS: the checkout certificate may call GetMe.
+CLIENT_POLICY = f"""
+version: 1
+identity: {{required: true, from: certificate}}
+defaults: {{rpcs: {{allow: []}}}}
+callers:
+  checkout:
+    certificate: {{spiffe_ids: ["{CHECKOUT_ID}"]}}
+    rpcs: {{allow: [GetMe]}}
+"""
+
+
+@pytest.fixture
+async def tls_sidecar(
+    emulator: RunningEmulator, token: str, volume: SecretVolume, running: list[Sidecar]
+) -> Sidecar:
+    """A sidecar serving TLS, without client certificates."""
+    started = await start(emulator, token, tls_settings(volume, mutual=False))
+    running.append(started)
+    return started
+
+
+@pytest.fixture
+async def mtls_sidecar(
+    emulator: RunningEmulator,
+    token: str,
+    volume: SecretVolume,
+    tmp_path: Path,
+    running: list[Sidecar],
+) -> Sidecar:
+    """A sidecar requiring client certificates, under CLIENT_POLICY."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(CLIENT_POLICY)
+    started = await start(
+        emulator, token, tls_settings(volume, mutual=True), policy_path=str(policy)
+    )
+    running.append(started)
+    return started
+
+
+def target(sidecar: Sidecar) -> str:
+    """Where a client dials `sidecar`: the server certificate names localhost."""
+    return f"localhost:{sidecar.grpc_port}"
+
+
 def channel(
     port: int, pki: Pki, client: Issued | None = None, ca: CertificateAuthority | None = None
 ) -> grpc.aio.Channel:

@@ -16,51 +16,9 @@ from cryptopay_sidecar_client.tls import (
     SERVER_NAME_ENV,
 )
 
-from sidecar.emulator.runner import RunningEmulator
 from sidecar.server import Sidecar
 from tests.helpers import rich_details
-from tests.tls.conftest import CHECKOUT_ID, Pki, SecretVolume, start, tls_settings
-
-POLICY = f"""
-version: 1
-identity: {{required: true, from: certificate}}
-defaults: {{rpcs: {{allow: []}}}}
-callers:
-  checkout:
-    certificate: {{spiffe_ids: ["{CHECKOUT_ID}"]}}
-    rpcs: {{allow: [GetMe]}}
-"""
-
-
-@pytest.fixture
-async def tls_sidecar(
-    emulator: RunningEmulator, token: str, volume: SecretVolume, running: list[Sidecar]
-) -> Sidecar:
-    started = await start(emulator, token, tls_settings(volume, mutual=False))
-    running.append(started)
-    return started
-
-
-@pytest.fixture
-async def mtls_sidecar(
-    emulator: RunningEmulator,
-    token: str,
-    volume: SecretVolume,
-    tmp_path: Path,
-    running: list[Sidecar],
-) -> Sidecar:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    started = await start(
-        emulator, token, tls_settings(volume, mutual=True), policy_path=str(policy)
-    )
-    running.append(started)
-    return started
-
-
-def target(sidecar: Sidecar) -> str:
-    # The server certificate names localhost, not 127.0.0.1.
-    return f"localhost:{sidecar.grpc_port}"
+from tests.tls.conftest import Pki, target
 
 
 async def test_tls_with_a_ca_file(tls_sidecar: Sidecar, pki: Pki) -> None:
