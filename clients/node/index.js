@@ -12,6 +12,7 @@ const idempotency = require('./lib/idempotency');
 const proto = require('./lib/proto');
 const retry = require('./lib/retry');
 const subscribe = require('./lib/subscribe');
+const tls = require('./lib/tls');
 
 module.exports = {
   ...channel,
@@ -20,6 +21,7 @@ module.exports = {
   ...idempotency,
   ...retry,
   ...subscribe,
+  ...tls,
   loadApi: proto.load,
   PROTO_DIR: proto.PROTO_DIR,
   LOADER_OPTIONS: proto.LOADER_OPTIONS,

@@ -5,9 +5,12 @@
 // - reads (Get*) retried by gRPC itself on UNAVAILABLE, with backoff and retry throttling;
 //   mutating calls are never retried by the channel: use callIdempotent with a key;
 // - a default deadline (30 s) for unary calls that set none;
-// - metadata added to every call (for example the caller identity a policy asks for).
+// - metadata added to every call (for example the caller identity a policy asks for);
+// - TLS or mTLS when asked for (tls, caFile, certFile + keyFile, serverName, or the
+//   CRYPTOPAY_SIDECAR_TLS* environment), plaintext otherwise (see tls.js).
 const grpc = require('@grpc/grpc-js');
 const { load } = require('./proto');
+const { channelSecurity } = require('./tls');
 
 const DEFAULT_TARGET = '127.0.0.1:50051';
 const TARGET_ENV = 'CRYPTOPAY_SIDECAR_TARGET';
@@ -83,13 +86,14 @@ function defaultsInterceptor(metadata, defaultTimeoutMs) {
 /**
  * A CryptoPayService client. Methods take the API's field names:
  *   client.CreateInvoice({ asset: 'USDT', amount: '10' }, callback)
- * Options: credentials (default plaintext), metadata ({name: value} sent with every call),
- * defaultTimeoutMs (30000; null for none), retryReads (true), keepaliveMs (30000),
- * channelOptions (extra grpc-js options), interceptors (more interceptors).
+ * Options: metadata ({name: value} sent with every call), defaultTimeoutMs (30000; null for
+ * none), retryReads (true), keepaliveMs (30000), channelOptions (extra grpc-js options),
+ * interceptors (more interceptors); tls, caFile, certFile, keyFile, serverName for TLS and mTLS
+ * (plaintext by default), or credentials of one's own instead of those.
  */
 function createClient(target, options = {}) {
+  const security = channelSecurity(options);
   const {
-    credentials = grpc.credentials.createInsecure(),
     metadata = {},
     defaultTimeoutMs = 30000,
     retryReads = true,
@@ -97,9 +101,14 @@ function createClient(target, options = {}) {
     interceptors = [],
   } = options;
   const { CryptoPayService } = load();
-  return new CryptoPayService(resolveTarget(target), credentials, {
-    ...channelOptions({ retryReads, keepaliveMs, extra: options.channelOptions || {} }),
-    interceptors: [defaultsInterceptor(metadata, defaultTimeoutMs), ...interceptors],
+  const extra = { ...security.channelOptions, ...options.channelOptions };
+  return new CryptoPayService(resolveTarget(target), security.credentials, {
+    ...channelOptions({ retryReads, keepaliveMs, extra }),
+    interceptors: [
+      defaultsInterceptor(metadata, defaultTimeoutMs),
+      ...security.interceptors,
+      ...interceptors,
+    ],
   });
 }
 
@@ -109,16 +118,21 @@ function createWebhookClient(target, options = {}) {
   if (!api.WebhookService) {
     throw new Error('this version of the sidecar API has no cryptopay.v1.WebhookService');
   }
+  const security = channelSecurity(options);
   const {
-    credentials = grpc.credentials.createInsecure(),
     metadata = {},
     defaultTimeoutMs = 30000,
     keepaliveMs = 30000,
     interceptors = [],
   } = options;
-  return new api.WebhookService(resolveTarget(target), credentials, {
-    ...channelOptions({ retryReads: false, keepaliveMs, extra: options.channelOptions || {} }),
-    interceptors: [defaultsInterceptor(metadata, defaultTimeoutMs), ...interceptors],
+  const extra = { ...security.channelOptions, ...options.channelOptions };
+  return new api.WebhookService(resolveTarget(target), security.credentials, {
+    ...channelOptions({ retryReads: false, keepaliveMs, extra }),
+    interceptors: [
+      defaultsInterceptor(metadata, defaultTimeoutMs),
+      ...security.interceptors,
+      ...interceptors,
+    ],
   });
 }
 
