@@ -17,7 +17,15 @@ from tests.helpers import new_token
 
 ROOT = Path(__file__).resolve().parents[2]
 # Client-side variables: the generated clients read it, the sidecar does not.
-CLIENT_ENV = {"CRYPTOPAY_SIDECAR_TARGET"}
+# What the clients read (the Python, Node and Go clients the same names), not the sidecar.
+CLIENT_ENV = {
+    "CRYPTOPAY_SIDECAR_TARGET",
+    "CRYPTOPAY_SIDECAR_TLS",
+    "CRYPTOPAY_SIDECAR_CA_FILE",
+    "CRYPTOPAY_SIDECAR_CLIENT_CERT_FILE",
+    "CRYPTOPAY_SIDECAR_CLIENT_KEY_FILE",
+    "CRYPTOPAY_SIDECAR_SERVER_NAME",
+}
 
 
 @pytest.fixture(autouse=True)
