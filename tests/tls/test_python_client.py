@@ -37,12 +37,19 @@ async def test_the_blocking_channel_takes_the_same_options(tls_sidecar: Sidecar,
     assert me.app.app_id > 0
 
 
-async def test_server_name_overrides_the_name_checked(tls_sidecar: Sidecar, pki: Pki) -> None:
-    # Dialled by IP, the certificate is checked against the name given instead.
+async def test_server_name_is_the_name_checked(tls_sidecar: Sidecar, pki: Pki) -> None:
+    # The certificate names localhost (and 127.0.0.1): the name given is what is checked,
+    # whatever the target says.
     address = f"127.0.0.1:{tls_sidecar.grpc_port}"
     async with aio_channel(address, ca_file=str(pki.ca.cert), server_name="localhost") as chan:
         me = await CryptoPayServiceStub(chan).GetMe(pb.GetMeRequest(), timeout=5)
     assert me.app.app_id > 0
+    async with aio_channel(
+        address, ca_file=str(pki.ca.cert), server_name="payments.example"
+    ) as chan:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await CryptoPayServiceStub(chan).GetMe(pb.GetMeRequest(), timeout=3)
+    assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
 async def test_a_plaintext_channel_is_refused_by_a_tls_port(tls_sidecar: Sidecar) -> None:
