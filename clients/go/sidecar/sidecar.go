@@ -6,6 +6,8 @@
 //   - Reads (Get*) retried by gRPC on UNAVAILABLE, with backoff and retry throttling (grpc-go
 //     before 1.40 applies retry policies only with GRPC_GO_RETRY=on). Mutating calls are never
 //     retried by the connection: resend them with the same idempotency key, when MayResend says so.
+//   - Plaintext by default (the sidecar in the same pod, on loopback); TLS and mTLS with
+//     TLSOptions, or from the CRYPTOPAY_SIDECAR_* environment variables (TLSFromEnv).
 package sidecar
 
 import (
@@ -71,7 +73,9 @@ func Target(target string) string {
 	return DefaultTarget
 }
 
-// DialOptions are the connection settings described in the package documentation.
+// DialOptions are the connection settings described in the package documentation. They carry
+// no transport credentials: Dial adds them, or add grpc.WithInsecure() or a TLSOptions'
+// DialOption when calling grpc.DialContext yourself.
 func DialOptions() []grpc.DialOption {
 	reconnect := backoff.DefaultConfig
 	reconnect.BaseDelay = 200 * time.Millisecond
@@ -88,10 +92,22 @@ func DialOptions() []grpc.DialOption {
 	}
 }
 
-// Dial connects to the sidecar at Target(target): plaintext when creds is nil (the sidecar on
-// the pod's loopback), TLS otherwise. More options may follow.
+// Dial connects to the sidecar at Target(target) with DialOptions, then extra. With creds nil
+// the environment decides (TLSFromEnv): plaintext, for the sidecar on the pod's loopback,
+// unless it asks for TLS. Otherwise creds, for example from TLSOptions.Credentials.
 func Dial(ctx context.Context, target string, creds credentials.TransportCredentials, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	opts := DialOptions()
+	if creds == nil {
+		fromEnv, err := TLSFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		if fromEnv != nil {
+			if creds, err = fromEnv.Credentials(); err != nil {
+				return nil, err
+			}
+		}
+	}
 	if creds == nil {
 		opts = append(opts, grpc.WithInsecure())
 	} else {
