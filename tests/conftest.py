@@ -1,6 +1,6 @@
 """Fixtures shared by the whole suite: the emulator, a sidecar wired to it, a gRPC stub, a
-throwaway redis-server, and node with the Node client's packages. Everything talks over real
-sockets: gRPC to the sidecar, HTTP to the emulator."""
+throwaway redis-server, node with the Node client's packages, and the Go client built.
+Everything talks over real sockets: gRPC to the sidecar, HTTP to the emulator."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.secrets import Secret
 from sidecar.server import Sidecar
 from sidecar.telemetry import tracing
+from tests.golang import GoClient, build_go_client
 from tests.helpers import REPO, free_port, new_token
 from tests.tools import require_tool, unavailable
 
@@ -384,3 +385,12 @@ def node() -> str:
     resolved = _node_resolves(binary)
     assert resolved.returncode == 0, f"npm install left packages unresolved: {resolved.stderr}"
     return binary
+
+
+# --- Go ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def go_client(tmp_path_factory: pytest.TempPathFactory) -> GoClient:
+    """clients/go built once for the run (its example programs are what the tests run)."""
+    return build_go_client(tmp_path_factory.mktemp("gopath"))
