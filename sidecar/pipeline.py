@@ -237,7 +237,9 @@ class Pipeline:
         after_success: Sequence[AfterSuccess] = (),
     ) -> None:
         self.attempts = attempts
-        self._chain = compose([identify or Anonymous(), *steps], attempts.send)
+        # In the order a call meets them (introspection and tests).
+        self.steps: tuple[Step, ...] = (identify or Anonymous(), *steps)
+        self._chain = compose(self.steps, attempts.send)
         self._after_success = tuple(after_success)
 
     async def handle(self, call: Call) -> Message:

@@ -1,16 +1,19 @@
-"""Assembles and runs the sidecar: gRPC server, HTTP side, upstream session, demo emulator,
-webhook event log.
+"""Runs the sidecar: starts the assembled parts (`assembly.py`), serves gRPC and the HTTP side,
+and stops it all in reverse.
 
-Start-up order puts the upstream session before the gRPC port, and shutdown reverses it:
-health goes NOT_SERVING first (gRPC health and /readyz), new calls are still served for
---shutdown-delay seconds while load balancers notice, then webhook subscriptions end (clients
-resume elsewhere), in-flight calls finish within the grace period, then the HTTP side (webhook
-ingest), the upstream session and the event log close.
+Start-up pushes each part onto one `AsyncExitStack` as it starts, so a failed start stops what
+had started, and shutdown is the stack unwound: health goes NOT_SERVING first (gRPC health and
+/readyz), new calls are still served for --shutdown-delay seconds while load balancers notice,
+then webhook subscriptions end (clients resume elsewhere), in-flight calls finish within the
+grace period, then the demo emulator, the HTTP side (webhook ingest), the Redis probe, the
+cache's refreshes, the upstream session, the policy watcher, the rate limiter, the stores and
+the event log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
@@ -25,27 +28,20 @@ from grpc_reflection.v1alpha import reflection
 
 from sidecar import http_server, logs, tls
 from sidecar.api_front import ApiFront
+from sidecar.assembly import Assembly, assemble
 from sidecar.cache import admin as cache_admin
-from sidecar.cache.step import CacheStep
 from sidecar.config import ConfigError, Settings, split_host_port
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as webhook_pb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as webhook_pb_grpc
-from sidecar.idempotency.step import IdempotencyStep
-from sidecar.pipeline import Attempts, Pipeline
-from sidecar.policy.lint import LintContext
-from sidecar.policy.model import permissive
-from sidecar.policy.reload import PolicyHolder, PolicyWatcher, describe, load, log_loaded
-from sidecar.policy.step import PolicyStep
-from sidecar.ratelimit.limiter import RateLimiter
-from sidecar.retry.retrier import Retrier
+from sidecar.pipeline import Pipeline
+from sidecar.policy.reload import PolicyHolder, describe
 from sidecar.service import CryptoPayService, add_to_server
-from sidecar.stores import AppScope, Stores
+from sidecar.stores import Stores
+from sidecar.tasks import stop_task
 from sidecar.telemetry import health as health_model
 from sidecar.telemetry import metrics, tracing
-from sidecar.upstream import HttpUpstream, UpstreamSettings
 from sidecar.webhooks import ingest
-from sidecar.webhooks.created import InvoiceCreated
 from sidecar.webhooks.delivery.subscribe import WebhookService
 from sidecar.webhooks.hub import Webhooks
 
@@ -73,35 +69,54 @@ GRPC_OPTIONS: list[tuple[str, Any]] = [
 
 @dataclass
 class Sidecar:
+    """The running process: `start()` starts the assembled parts, each pushed onto one exit
+    stack, and `stop()` (or a failed start) unwinds it in reverse."""
+
     settings: Settings
     grpc_port: int = 0
     http_port: int = 0
-    pipeline: Pipeline | None = None
-    health: health_model.Readiness = field(default_factory=health_model.Readiness)
-    _server: grpc.aio.Server | None = None
-    _health: Any = None  # grpc_health's aio HealthServicer (untyped)
-    _upstream: HttpUpstream | None = None
-    _http: web.AppRunner | None = None
-    _api: web.AppRunner | None = None
-    api_port: int = 0
-    _admin: web.AppRunner | None = None
     admin_port: int = 0
+    api_port: int = 0
+    health: health_model.Readiness = field(default_factory=health_model.Readiness)
+    parts: Assembly | None = None
+    _health: Any = None  # grpc_health's aio HealthServicer (untyped)
+    _http: web.AppRunner | None = None
     _tls_files: tls.CertificateFiles | None = None
     _emulator: Any = None
-    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
-    _cache: CacheStep | None = None
-    webhooks: Webhooks | None = None
-    _limiter: RateLimiter | None = None
-    policy: PolicyHolder | None = None
-    _policy_step: PolicyStep | None = None
-    _watcher: PolicyWatcher | None = None
-    _stores: Stores | None = None
+    _stack: contextlib.AsyncExitStack | None = None
+
+    @property
+    def pipeline(self) -> Pipeline | None:
+        return self.parts.pipeline if self.parts else None
+
+    @property
+    def policy(self) -> PolicyHolder | None:
+        return self.parts.policy if self.parts else None
+
+    @property
+    def webhooks(self) -> Webhooks | None:
+        return self.parts.webhooks if self.parts else None
 
     async def start(self) -> None:
+        """Starts everything; on failure, stops what had started and raises."""
+        async with contextlib.AsyncExitStack() as stack:
+            await self._start(stack)
+            self._stack = stack.pop_all()
+
+    async def stop(self) -> None:
+        if self._stack is None:
+            return
+        stack, self._stack = self._stack, None
+        await stack.aclose()
+        log.info("stopped")
+
+    async def _start(self, stack: contextlib.AsyncExitStack) -> None:
+        # Pushed in start-up order; the stack stops them in reverse (see the module docstring).
         s = self.settings
         logs.redact(s.token.reveal())
         tracing.setup()
         self.health.relax(health_model.relaxed_for(s.readiness))
+        stack.callback(self.health.close)
         # NOT_SERVING until everything below is up (the servicer starts out SERVING).
         self._health = health.aio.HealthServicer()  # type: ignore[attr-defined]
         for name in ("", SERVICE_NAME, WEBHOOK_SERVICE_NAME):
@@ -113,50 +128,55 @@ class Sidecar:
             # First, so the upstream is the port the emulator really got (the flag may say 0).
             await self._start_emulator()
             s = self.settings
-        stores = self._stores = Stores(s.redis_url, AppScope(s.token, s.upstream_url))
-        self._start_policy()
-        self.webhooks = Webhooks.create(s.webhooks, s.token, stores.url)
-        self.webhooks.start()
-        self.webhooks.relay(lambda: self.policy.current if self.policy else None)
-        self._upstream = HttpUpstream(
-            UpstreamSettings(
-                base_url=s.upstream_url, token=s.token, request_timeout=s.request_timeout
-            )
-        )
-        await self._upstream.start()
+        parts = self.parts = assemble(s)
+        stack.push_async_callback(parts.webhooks.close)
+        stack.push_async_callback(self._close_stores, parts.stores)
+        parts.webhooks.start()
+        # Also pushed before the gRPC server's stop below; here, for a start-up that fails.
+        stack.push_async_callback(parts.webhooks.begin_shutdown)
+        parts.webhooks.relay(lambda: parts.policy.current)
+        # The sweep sends through the rate-limited upstream, under the active policy.
+        parts.webhooks.reconcile(parts.attempts.send, lambda: parts.policy.current)
+        stack.push_async_callback(parts.limiter.close)
+        parts.limiter.start()  # the replica heartbeat, when replicas share Redis
+        if parts.watcher is not None:
+            stack.push_async_callback(parts.watcher.stop)
+        stack.push_async_callback(parts.upstream.close)
+        await parts.upstream.start()
         self.health.set("upstream", True, "session ready")
-        if stores.redis is not None:
+        stack.push_async_callback(parts.cache.drain)
+        redis = parts.stores.redis
+        if redis is not None:
             # The probe watches the client every Redis user of this sidecar shares.
-            self._tasks.append(
-                asyncio.create_task(
-                    health_model.watch_redis(stores.redis, interval=s.redis_probe_interval)
-                )
+            probe = asyncio.create_task(
+                health_model.watch_redis(redis, interval=s.redis_probe_interval)
             )
-        self._limiter = stores.limiter()
-        self._limiter.start()  # the replica heartbeat, when replicas share Redis
-        # The upstream, wrapped once by the rate limiter: the calls' attempts, the retrier's
-        # lookups and the webhook sweep all send through it.
-        attempts = Attempts(
-            self._upstream, limiter=self._limiter, request_timeout=s.request_timeout
-        )
-        retrier = Retrier(budget=stores.retry_budget(), lookup=attempts.lookup)
-        idempotency = IdempotencyStep(stores.idempotency())
-        self._cache = stores.cache(s.cache)
-        trace_links = self.webhooks.trace_links = stores.trace_links()
-        reconciling = s.webhooks.reconcile_interval > 0
-        self.pipeline = Pipeline(
-            attempts,
-            [self._cache, idempotency, retrier],
-            identify=self._policy_step,
-            after_success=[
-                InvoiceCreated(trace_links, self.webhooks.event_log if reconciling else None)
-            ],
-        )
-        if reconciling:
-            holder = self.policy
-            assert holder is not None
-            self.webhooks.reconcile(attempts.send, lambda: holder.current)
+            stack.push_async_callback(stop_task, probe)
 
+        # The HTTP side before the gRPC port, so that it stops after the gRPC server: in-flight
+        # calls may still need webhooks ingested while they finish.
+        await self._start_http_side(stack, parts)
+        if self._emulator is not None:
+            # Stopped before the HTTP side, so it delivers nothing to a closed listener.
+            stack.push_async_callback(self._emulator.stop)
+            self._deliver_demo_webhooks()
+        server = self._grpc_server(parts)
+        await server.start()
+        stack.push_async_callback(server.stop, s.grace_seconds)
+        # Subscriptions end before the server's grace period (clients resume elsewhere); a second
+        # begin_shutdown is a no-op.
+        stack.push_async_callback(parts.webhooks.begin_shutdown)
+
+        if parts.watcher is not None:
+            parts.watcher.start()
+        self.health.started()
+        await self.health.settle()
+        # Last pushed, first run: NOT_SERVING before anything stops.
+        stack.push_async_callback(self._drain)
+        self._log_serving(parts)
+
+    def _grpc_server(self, parts: Assembly) -> grpc.aio.Server:
+        s = self.settings
         server = grpc.aio.server(
             options=GRPC_OPTIONS,
             maximum_concurrent_rpcs=s.max_concurrent_rpcs,
@@ -164,10 +184,10 @@ class Sidecar:
         )
         # Its methods are made from the method table, which the stubs' type checker cannot see.
         service = CryptoPayService(  # type: ignore[abstract]
-            self.pipeline, client_certificates=s.tls.mutual(tls.GRPC)
+            parts.pipeline, client_certificates=s.tls.mutual(tls.GRPC)
         )
         add_to_server(service, server)
-        webhook_pb_grpc.add_WebhookServiceServicer_to_server(WebhookService(self.webhooks), server)
+        webhook_pb_grpc.add_WebhookServiceServicer_to_server(WebhookService(parts.webhooks), server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             (SERVICE_NAME, WEBHOOK_SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME),
@@ -175,24 +195,18 @@ class Sidecar:
         )
         host, port = split_host_port(s.grpc_listen)
         address = f"{host}:{port}"
+        # A port that cannot be bound raises RuntimeError here, and start-up unwinds.
         if s.tls.on(tls.GRPC):
             credentials = tls.grpc_credentials(self._certificates(), s.tls.mutual(tls.GRPC))
             self.grpc_port = server.add_secure_port(address, credentials)
         else:
             self.grpc_port = server.add_insecure_port(address)
-        await server.start()
-        self._server = server
+        return server
 
-        await self._start_http_side()
-        if self._emulator is not None:
-            self._deliver_demo_webhooks()
-
-        if self._watcher is not None:
-            self._watcher.start()
-        assert self.policy is not None
-        self.health.started()
-        await self.health.settle()
+    def _log_serving(self, parts: Assembly) -> None:
+        s = self.settings
         verdict = self.health.verdict()
+        host, _ = split_host_port(s.grpc_listen)
         log.info(
             "cryptopay-sidecar serving",
             extra={
@@ -208,8 +222,8 @@ class Sidecar:
                 "token_fingerprint": s.token.fingerprint(),
                 "demo": s.demo,
                 "policy": s.policy_path or "permissive default",
-                "policy_hash": self.policy.current.hash,
-                "redis": stores.describe(),
+                "policy_hash": parts.policy.current.hash,
+                "redis": parts.stores.describe(),
                 "trace_exporter": tracing.exporter_in_use(),
                 "log_level": s.log_level,
                 "grace_seconds": s.grace_seconds,
@@ -217,9 +231,30 @@ class Sidecar:
                 "request_timeout_seconds": s.request_timeout,
                 "ready": verdict.ready,
                 "reason": verdict.reason,
-                "rate_limits": self._limiter.describe(self.policy.current),
+                "rate_limits": parts.limiter.describe(parts.policy.current),
             },
         )
+
+    async def _drain(self) -> None:
+        # NOT_SERVING first, published before anything stops.
+        await self.health.drain()
+        await self._health.enter_graceful_shutdown()
+        log.info(
+            "draining",
+            extra={
+                "grace_seconds": self.settings.grace_seconds,
+                "shutdown_delay_seconds": self.settings.shutdown_delay,
+            },
+        )
+        if self.settings.shutdown_delay > 0:
+            await asyncio.sleep(self.settings.shutdown_delay)
+
+    @staticmethod
+    async def _close_stores(stores: Stores) -> None:
+        await stores.close()
+        if stores.shared:
+            # This process's Redis users stopped with it: their reports are stale now.
+            health_model.clear_dependency("redis")
 
     def _certificates(self) -> tls.CertificateFiles:
         """The certificate files all TLS listeners share, loaded once (ConfigError if bad)."""
@@ -237,19 +272,17 @@ class Sidecar:
         rotation = tls.ContextRotation(self._certificates(), settings.mutual(listener))
         return rotation.context
 
-    async def _start_http_side(self) -> None:
+    async def _start_http_side(self, stack: contextlib.AsyncExitStack, parts: Assembly) -> None:
         """The webhook listener (which an Ingress exposes), the admin listener (metrics, health,
         /policy, /admin: for the pod network) unless it shares the webhook listener, and the
         HTTP front."""
         s = self.settings
-        assert self.webhooks is not None and self.pipeline is not None
-        assert self._cache is not None
         admin: web.Application | None = None
         if s.http_listen:
             # With an admin listener, the webhook listener is the public one: it answers the
             # webhook path only, and points a misdirected probe, scrape or flush elsewhere.
             app = http_server.create_app(None if s.admin_listen else self.readiness)
-            ingest_handler = ingest.handler(self.webhooks, body_timeout=s.http.body_timeout)
+            ingest_handler = ingest.handler(parts.webhooks, body_timeout=s.http.body_timeout)
             http_server.add_routes(app, [web.post(s.webhooks.path, ingest_handler)])
             if s.admin_listen:
                 for path in ADMIN_PATHS:
@@ -261,80 +294,44 @@ class Sidecar:
         if admin is not None:
             admin.router.add_get("/policy", self._policy_status)
             metrics.add_routes(admin)
-            cache_admin.add_routes(admin, self._cache)
+            cache_admin.add_routes(admin, parts.cache)
         if s.http_listen:
-            host, port = split_host_port(s.http_listen)
-            self._http = await http_server.start(
-                app, host, port, s.http, self._ssl_context(tls.WEBHOOK)
+            self._http, self.http_port = await self._serve_http(
+                stack, app, s.http_listen, tls.WEBHOOK
             )
-            self.http_port = _bound_port(self._http) or port
         if s.admin_listen:
             assert admin is not None
-            host, port = split_host_port(s.admin_listen)
-            self._admin = await http_server.start(
-                admin, host, port, s.http, self._ssl_context(tls.ADMIN)
-            )
-            self.admin_port = _bound_port(self._admin) or port
+            _, self.admin_port = await self._serve_http(stack, admin, s.admin_listen, tls.ADMIN)
         if s.api_listen:
-            assert self.policy is not None
-            front = ApiFront(self.pipeline, self.policy, client_certificates=s.tls.mutual(tls.API))
+            front = ApiFront(
+                parts.pipeline, parts.policy, client_certificates=s.tls.mutual(tls.API)
+            )
             api_app = http_server.create_app(self.readiness)
             api_app.add_routes(front.routes())
-            host, port = split_host_port(s.api_listen)
-            self._api = await http_server.start(
-                api_app, host, port, s.http, self._ssl_context(tls.API)
-            )
-            self.api_port = _bound_port(self._api) or port
+            _, self.api_port = await self._serve_http(stack, api_app, s.api_listen, tls.API)
 
-    def _lint_context(self) -> LintContext:
-        # Demo mode counts spend caps in memory: one process, nothing to share.
-        assert self._stores is not None
-        return LintContext(redis=self._stores.shared or self.settings.demo)
-
-    def _start_policy(self) -> None:
-        """Loads the policy (refusing to start on errors) and builds the policy step."""
-        s = self.settings
-        if s.policy_path is None:
-            snapshot = permissive()
-            log.warning(
-                "no --policy: the permissive default policy is active (any caller may call every "
-                "RPC with any amount); for demos and local development only"
-            )
-        else:
-            result = load(s.policy_path, self._lint_context())
-            if result.snapshot is None:
-                raise ConfigError(
-                    f"the policy {s.policy_path} has errors:\n"
-                    + "\n".join(f"  {p}" for p in result.errors)
-                )
-            snapshot = result.snapshot
-            log_loaded(snapshot, result.problems, None)
-        self.policy = PolicyHolder(snapshot)
-        # Counters are per Crypto Pay app (the token's numeric prefix, which is not secret), so
-        # several apps can share one Redis.
-        assert self._stores is not None
-        self._policy_step = PolicyStep(
-            self.policy,
-            self._stores.spend(),
-            self._stores.scope.app_id,
-            lease=s.spend_lease,
+    async def _serve_http(
+        self, stack: contextlib.AsyncExitStack, app: web.Application, listen: str, listener: str
+    ) -> tuple[web.AppRunner, int]:
+        """Starts one HTTP listener (stopped by the stack); returns it and its bound port."""
+        host, port = split_host_port(listen)
+        runner = await http_server.start(
+            app, host, port, self.settings.http, self._ssl_context(listener)
         )
-        if s.policy_path is not None:
-            self._watcher = PolicyWatcher(
-                self.policy, s.policy_path, self._lint_context(), s.policy_poll_interval
-            )
+        stack.push_async_callback(runner.cleanup)
+        return runner, _bound_port(runner) or port
 
     async def reload_policy(self) -> bool:
         """Reloads the policy now (SIGHUP); True if a new policy became active."""
-        if self._watcher is None:
+        if self.parts is None or self.parts.watcher is None:
             log.info("SIGHUP: no --policy to reload")
             return False
-        return await self._watcher.reload()
+        return await self.parts.watcher.reload()
 
     async def _policy_status(self, _request: web.Request) -> web.Response:
-        assert self.policy is not None
-        body = describe(self.policy.current)
-        body["last_reload_error"] = self.policy.last_error
+        assert self.parts is not None
+        body = describe(self.parts.policy.current)
+        body["last_reload_error"] = self.parts.policy.last_error
         return web.json_response(body)
 
     async def _start_emulator(self) -> None:
@@ -373,50 +370,6 @@ class Sidecar:
 
     def readiness(self) -> tuple[bool, str]:
         return self.health.probe()
-
-    async def stop(self) -> None:
-        # NOT_SERVING first, published before anything stops.
-        await self.health.drain()
-        if self._health is not None:
-            await self._health.enter_graceful_shutdown()
-        log.info(
-            "draining",
-            extra={
-                "grace_seconds": self.settings.grace_seconds,
-                "shutdown_delay_seconds": self.settings.shutdown_delay,
-            },
-        )
-        if self.settings.shutdown_delay > 0 and self._server is not None:
-            await asyncio.sleep(self.settings.shutdown_delay)
-        if self.webhooks is not None:
-            await self.webhooks.begin_shutdown()
-        if self._server is not None:
-            await self._server.stop(self.settings.grace_seconds)
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._emulator is not None:
-            await self._emulator.stop()
-        for runner in (self._http, self._admin, self._api):
-            if runner is not None:
-                await runner.cleanup()
-        if self._cache is not None:
-            await self._cache.drain()
-        if self._upstream is not None:
-            await self._upstream.close()
-        if self._watcher is not None:
-            await self._watcher.stop()
-        if self._limiter is not None:
-            await self._limiter.close()
-        if self._stores is not None:
-            await self._stores.close()
-            if self._stores.shared:
-                # This process's Redis users stopped with it: their reports are stale now.
-                health_model.clear_dependency("redis")
-        if self.webhooks is not None:
-            await self.webhooks.close()
-        self.health.close()
-        log.info("stopped")
 
 
 # What the admin listener serves, refused on the webhook listener when the two are apart.

@@ -28,6 +28,7 @@ from sidecar.policy.lint import LintContext, errors, lint
 from sidecar.policy.loader import policy_files, read
 from sidecar.policy.model import PolicySnapshot
 from sidecar.policy.problems import LintError
+from sidecar.tasks import stop_task
 from sidecar.telemetry import metrics
 
 log = logging.getLogger(__name__)
@@ -162,10 +163,7 @@ class PolicyWatcher:
         self._task = asyncio.create_task(self._run(), name="policy-watcher")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
 
     def request_reload(self) -> None:
         """Reload now (SIGHUP)."""

@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 
 from sidecar.ratelimit.backend import Backend, Decision, Pause, Request
 from sidecar.ratelimit.memory import MemoryBackend
+from sidecar.tasks import stop_task
 from sidecar.telemetry import health, tracing
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,7 @@ class FallbackBackend:
         return left
 
     async def close(self) -> None:
-        if self._probe is not None:
-            self._probe.cancel()
-            await asyncio.gather(self._probe, return_exceptions=True)
+        await stop_task(self._probe)
         if self._reported:
             health.clear_dependency(DEPENDENCY)  # this replica's report ends with it
             self._reported = False

@@ -21,6 +21,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from sidecar.redis_connection import Redis
+from sidecar.tasks import stop_task
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -100,10 +101,8 @@ class ReplicaRegistry:
 
     async def close(self) -> None:
         """Stops the heartbeat and deregisters, so the others count one less at once."""
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         # On failure the entry lapses on its own.
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             await self._client.zrem(self._key, self.replica_id)

@@ -25,6 +25,7 @@ from sidecar.errors import RpcError
 from sidecar.methods import BY_RPC
 from sidecar.pipeline import Next, new_call
 from sidecar.policy.model import PolicySnapshot
+from sidecar.tasks import stop_task
 from sidecar.telemetry import tracing
 from sidecar.webhooks.dedupe import invoice_key
 from sidecar.webhooks.events import EventRecord
@@ -131,9 +132,7 @@ class Reconciler:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="webhook-sweep")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        await stop_task(self._task)
 
     async def _run(self) -> None:
         while True:

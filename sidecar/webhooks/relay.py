@@ -27,6 +27,7 @@ from collections.abc import Callable
 import aiohttp
 
 from sidecar.policy.model import PolicySnapshot
+from sidecar.tasks import stop_task
 from sidecar.telemetry import metrics, tracing
 from sidecar.telemetry.links import LINK_INVOICE_CREATED
 from sidecar.webhooks import relay_rules
@@ -97,9 +98,7 @@ class CallerRelay:
         if self._task is None:
             return
         await asyncio.wait({self._task}, timeout=STOP_GRACE)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await stop_task(self._task)
 
     def _lag(self) -> float:
         if not self._head_received_ms:
@@ -404,10 +403,7 @@ class Relays:
             worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
         workers, self.workers = list(self.workers.values()), {}
         for worker in workers:
             worker.close()

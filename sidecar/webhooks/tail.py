@@ -9,9 +9,9 @@ however many subscribers are connected.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
+from sidecar.tasks import stop_task
 from sidecar.telemetry import tracing
 from sidecar.webhooks.buffer import Signal, SubscriberBuffer
 from sidecar.webhooks.events import ZERO, EventId
@@ -97,7 +97,4 @@ class Tail:
         for buffer in self._buffers:
             buffer.close()
         self.signal.notify()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await stop_task(self._task)
