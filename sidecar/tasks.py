@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-# How long one cancellation is given before it is sent again.
-_RECANCEL_AFTER = 0.1
+# How long one cancellation is given before it is sent again: long enough for a cancelled task's
+# own clean-up (a `finally` that releases a lease in Redis, within Redis's timeouts) to finish.
+RECANCEL_AFTER = 2.0
 
 
 async def stop_task(task: asyncio.Task[Any] | None) -> None:
@@ -21,6 +22,6 @@ async def stop_task(task: asyncio.Task[Any] | None) -> None:
         return
     while not task.done():
         task.cancel()
-        await asyncio.wait({task}, timeout=_RECANCEL_AFTER)
+        await asyncio.wait({task}, timeout=RECANCEL_AFTER)
     if not task.cancelled():
         task.exception()  # retrieved, so asyncio does not log it as never retrieved

@@ -33,3 +33,20 @@ async def test_a_finished_task_or_none_is_left_as_it_is() -> None:
     await stop_task(task)  # its error is retrieved, not raised
     await stop_task(None)
     assert isinstance(task.exception(), ValueError)
+
+
+async def test_a_cancelled_tasks_own_clean_up_is_not_interrupted() -> None:
+    cleaned = asyncio.Event()
+
+    async def cleans_up() -> None:
+        try:
+            await asyncio.sleep(30)
+        finally:
+            await asyncio.sleep(0.3)  # e.g. dropping a lease in Redis
+            cleaned.set()
+
+    task = asyncio.create_task(cleans_up())
+    await asyncio.sleep(0)
+    await stop_task(task)
+    assert cleaned.is_set()
+    assert task.cancelled()
