@@ -18,8 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from google.protobuf.message import Message
+from typing import TYPE_CHECKING
 
 from bench import h2load, pyload
 from bench.features import Features
@@ -40,6 +39,9 @@ from bench.procs import (
 from bench.stats import Latency, cpu_share
 from bench.webhooks import WebhookResult
 from bench.webhooks import result_from as webhook_result
+
+if TYPE_CHECKING:
+    from sidecar.gen.cryptopay.v1.cryptopay_service_pb2 import CreateInvoiceRequest
 
 PAYLOAD_BYTES = 1024  # Dapr's payload size: the JSON body of the direct request
 THROUGHPUT_P99_MS = 10.0
@@ -176,7 +178,7 @@ def invoice_params(payload_bytes: int = PAYLOAD_BYTES) -> dict[str, str]:
     return {**base, "description": "x" * max(padding, 0)}
 
 
-def invoice_message(params: dict[str, str]) -> Message:
+def invoice_message(params: dict[str, str]) -> CreateInvoiceRequest:
     from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 
     return pb.CreateInvoiceRequest(

@@ -118,7 +118,7 @@ def token() -> str:
 class RunningSidecar:
     sidecar: Sidecar
     channel: grpc.aio.Channel
-    stub: pb_grpc.CryptoPayServiceStub
+    stub: pb_grpc.CryptoPayServiceAsyncStub
     token: str
 
     @property
@@ -151,7 +151,7 @@ async def sidecar(emulator: RunningEmulator, token: str) -> AsyncIterator[Runnin
 
 
 @pytest.fixture
-def stub(sidecar: RunningSidecar) -> pb_grpc.CryptoPayServiceStub:
+def stub(sidecar: RunningSidecar) -> pb_grpc.CryptoPayServiceAsyncStub:
     return sidecar.stub
 
 

@@ -84,10 +84,10 @@ def replicas(
                 replica.proc.communicate()
 
 
-async def burst(stubs: Sequence[pb_grpc.CryptoPayServiceStub]) -> list[str]:
+async def burst(stubs: Sequence[pb_grpc.CryptoPayServiceAsyncStub]) -> list[str]:
     """CALLS concurrent calls spread over the replicas; the cryptopay-cache trailer of each."""
 
-    async def one(stub: pb_grpc.CryptoPayServiceStub) -> str:
+    async def one(stub: pb_grpc.CryptoPayServiceAsyncStub) -> str:
         call = stub.GetExchangeRates(pb.GetExchangeRatesRequest(), timeout=30)
         assert (await call).items
         return str(dict(await call.trailing_metadata())["cryptopay-cache"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import grpc
 import pytest
 from google.protobuf.message import Message
@@ -14,7 +16,11 @@ from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
 from tests.helpers import free_port, new_token, rich_details
 
-Stub = pb_grpc.CryptoPayServiceStub
+if TYPE_CHECKING:
+    # What CryptoPayServiceStub(channel) is over a grpc.aio channel (type checkers only).
+    from sidecar.gen.cryptopay.v1.cryptopay_service_pb2_grpc import (
+        CryptoPayServiceAsyncStub as Stub,
+    )
 
 # One representative invalid request per RPC that takes parameters, with the fields it must name.
 INVALID: list[tuple[str, Message, set[str]]] = [
@@ -47,16 +53,20 @@ INVALID: list[tuple[str, Message, set[str]]] = [
     # Enum numbers the API does not know, and Timestamps out of their range.
     (
         "CreateInvoice",
-        pb.CreateInvoiceRequest(asset="TON", amount="1", currency_type=99),
+        pb.CreateInvoiceRequest(
+            asset="TON", amount="1", currency_type=types.CurrencyType.ValueType(99)
+        ),
         {"currency_type"},
     ),
     (
         "CreateInvoice",
-        pb.CreateInvoiceRequest(asset="TON", amount="1", paid_btn_name=99),
+        pb.CreateInvoiceRequest(
+            asset="TON", amount="1", paid_btn_name=types.PaidButtonName.ValueType(99)
+        ),
         {"paid_btn_name"},
     ),
-    ("GetInvoices", pb.GetInvoicesRequest(status=99), {"status"}),
-    ("GetChecks", pb.GetChecksRequest(status=-5), {"status"}),
+    ("GetInvoices", pb.GetInvoicesRequest(status=types.InvoiceStatus.ValueType(99)), {"status"}),
+    ("GetChecks", pb.GetChecksRequest(status=types.CheckStatus.ValueType(-5)), {"status"}),
     ("GetStats", pb.GetStatsRequest(start_at=Timestamp(seconds=1, nanos=-1)), {"start_at"}),
     ("GetStats", pb.GetStatsRequest(end_at=Timestamp(seconds=1, nanos=10**9)), {"end_at"}),
     ("GetStats", pb.GetStatsRequest(end_at=Timestamp(seconds=253_402_300_800)), {"end_at"}),

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
-from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.idempotency.fingerprint import derive_spend_id
 from sidecar.secrets import Secret
 from tests.conftest import EmulatorControl, RedisServer, start_sidecar
 from tests.e2e.test_retries import answer
 from tests.helpers import new_token, rich_details
 
-Stub = pb_grpc.CryptoPayServiceStub
+if TYPE_CHECKING:
+    # What CryptoPayServiceStub(channel) is over a grpc.aio channel (type checkers only).
+    from sidecar.gen.cryptopay.v1.cryptopay_service_pb2_grpc import (
+        CryptoPayServiceAsyncStub as Stub,
+    )
 
 
 def key() -> tuple[tuple[str, str]]:

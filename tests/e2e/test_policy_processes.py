@@ -140,7 +140,7 @@ async def test_three_sidecars_never_spend_past_a_shared_cap(
         token, method="transfer", kind="commit_then_fail", status=500, probability=0.15, seed=4
     )
 
-    async def one(stub: pb_grpc.CryptoPayServiceStub) -> grpc.StatusCode:
+    async def one(stub: pb_grpc.CryptoPayServiceAsyncStub) -> grpc.StatusCode:
         try:
             await stub.Transfer(transfer(AMOUNT), timeout=30)
         except grpc.aio.AioRpcError as exc:

@@ -51,7 +51,7 @@ class Replica:
     channel: grpc.aio.Channel | None = None
 
     @property
-    def stub(self) -> pb_grpc.CryptoPayServiceStub:
+    def stub(self) -> pb_grpc.CryptoPayServiceAsyncStub:
         assert self.channel is not None
         return pb_grpc.CryptoPayServiceStub(self.channel)
 

@@ -4,7 +4,7 @@ failure: what is retried, how many attempts the caller is told about, what the l
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import pytest
@@ -15,7 +15,11 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from tests.conftest import EmulatorControl
 from tests.helpers import rich_details
 
-Stub = pb_grpc.CryptoPayServiceStub
+if TYPE_CHECKING:
+    # What CryptoPayServiceStub(channel) is over a grpc.aio channel (type checkers only).
+    from sidecar.gen.cryptopay.v1.cryptopay_service_pb2_grpc import (
+        CryptoPayServiceAsyncStub as Stub,
+    )
 
 
 async def answer(call: Any) -> tuple[Any, dict[str, str]]:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
-from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from tests.conftest import EmulatorControl, RunningSidecar
 
-Stub = pb_grpc.CryptoPayServiceStub
+if TYPE_CHECKING:
+    # What CryptoPayServiceStub(channel) is over a grpc.aio channel (type checkers only).
+    from sidecar.gen.cryptopay.v1.cryptopay_service_pb2_grpc import (
+        CryptoPayServiceAsyncStub as Stub,
+    )
 
 
 async def test_get_me(stub: Stub, token: str) -> None:

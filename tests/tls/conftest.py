@@ -187,7 +187,7 @@ def channel(
     return grpc.aio.secure_channel(f"localhost:{port}", credentials)
 
 
-def stub(channel: grpc.aio.Channel) -> pb_grpc.CryptoPayServiceStub:
+def stub(channel: grpc.aio.Channel) -> pb_grpc.CryptoPayServiceAsyncStub:
     return pb_grpc.CryptoPayServiceStub(channel)
 
 

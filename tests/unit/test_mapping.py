@@ -173,7 +173,9 @@ def test_request_params_only_set_fields_and_api_names() -> None:
         "paid_btn_url": "https://t.me/x",
         "allow_comments": False,
     }
-    assert mapping.to_params(pb.GetInvoicesRequest(invoice_ids=[1, 2], status=2)) == {
+    assert mapping.to_params(
+        pb.GetInvoicesRequest(invoice_ids=[1, 2], status=types.INVOICE_STATUS_PAID)
+    ) == {
         "invoice_ids": "1,2",
         "status": "paid",
     }

@@ -81,7 +81,9 @@ async def post_signed(
 class Events:
     """Reads a Subscribe call in the background, so waiting with a timeout never cancels it."""
 
-    def __init__(self, call: Any) -> None:
+    def __init__(
+        self, call: grpc.aio.UnaryStreamCall[wpb.SubscribeRequest, wpb.SubscribeResponse]
+    ) -> None:
         self.call = call
         self.queue: asyncio.Queue[wpb.WebhookEvent | BaseException | None] = asyncio.Queue()
         self._task = asyncio.get_running_loop().create_task(self._read())
@@ -127,7 +129,7 @@ class Events:
         self._task.cancel()
 
 
-def subscribe(stub: WebhookStub, **request: Any) -> Events:
+def subscribe(stub: wpb_grpc.WebhookServiceAsyncStub, **request: Any) -> Events:
     return Events(stub.Subscribe(wpb.SubscribeRequest(**request)))
 
 
@@ -166,7 +168,7 @@ async def last_id(running: RunningSidecar) -> EventId:
 
 
 @pytest.fixture
-def webhook_stub(sidecar: RunningSidecar) -> WebhookStub:
+def webhook_stub(sidecar: RunningSidecar) -> wpb_grpc.WebhookServiceAsyncStub:
     return WebhookStub(sidecar.channel)
 
 

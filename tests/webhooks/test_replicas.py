@@ -16,6 +16,7 @@ from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
+from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as wpb_grpc
 from tests.conftest import EmulatorControl, RedisServer
 from tests.e2e.test_process import spawn, wait_serving
 from tests.helpers import free_port
@@ -29,11 +30,11 @@ class Replica:
     http_port: int
 
     @property
-    def api(self) -> pb_grpc.CryptoPayServiceStub:
+    def api(self) -> pb_grpc.CryptoPayServiceAsyncStub:
         return pb_grpc.CryptoPayServiceStub(self.channel)
 
     @property
-    def webhooks(self) -> WebhookStub:
+    def webhooks(self) -> wpb_grpc.WebhookServiceAsyncStub:
         return WebhookStub(self.channel)
 
     @property

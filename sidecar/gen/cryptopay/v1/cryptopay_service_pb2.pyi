@@ -10,7 +10,7 @@ INVALID_ARGUMENT with a google.rpc.BadRequest detail naming each bad field. Upst
 keep the Crypto Pay error name in a google.rpc.ErrorInfo (reason = the name).
 """
 from collections import abc as _abc
-from cryptopay.v1 import types_pb2 as _types_pb2
+from . import types_pb2 as _types_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2

@@ -10,7 +10,7 @@ INVALID_ARGUMENT with a google.rpc.BadRequest detail naming each bad field. Upst
 keep the Crypto Pay error name in a google.rpc.ErrorInfo (reason = the name).
 """
 from collections import abc as _abc
-from cryptopay.v1 import cryptopay_service_pb2 as _cryptopay_service_pb2
+from . import cryptopay_service_pb2 as _cryptopay_service_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc

@@ -6,7 +6,7 @@ streams. The sidecar answers Crypto Pay's POST with 200 only once the update is 
 so an event is never lost between the HTTP side and the subscribers.
 """
 from collections import abc as _abc
-from cryptopay.v1 import types_pb2 as _types_pb2
+from . import types_pb2 as _types_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message

@@ -6,7 +6,7 @@ streams. The sidecar answers Crypto Pay's POST with 200 only once the update is 
 so an event is never lost between the HTTP side and the subscribers.
 """
 from collections import abc as _abc
-from cryptopay.v1 import webhook_service_pb2 as _webhook_service_pb2
+from . import webhook_service_pb2 as _webhook_service_pb2
 from grpc import aio as _aio
 import abc as _abc_1
 import grpc as _grpc
