@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import os
 import shutil
+import stat
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -135,14 +138,33 @@ async def test_paid_invoice_arrives_as_an_event_and_subscriptions_resume(
         assert following.invoice.invoice_id == second_id
 
 
-def test_wheel_ships_stubs_and_type_information(tmp_path: Path) -> None:
-    # Build from a copy: setuptools leaves build/ and egg-info behind in the source tree.
-    source = tmp_path / "src"
-    shutil.copytree(
-        REPO / "clients" / "python",
-        source,
-        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"),
-    )
+PACKAGE = "cryptopay_sidecar_client"
+SKIP_BUILD_LEFTOVERS = shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+
+
+def client_source(tmp_path: Path) -> Path:
+    """A copy of clients/python with sidecar/gen at the same relative place and the package's gen
+    kept a symlink, so the build follows it as it does in the repo (and setuptools' build/ and
+    egg-info stay out of the source tree)."""
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "sidecar" / "gen", root / "sidecar" / "gen", ignore=SKIP_BUILD_LEFTOVERS)
+    source = root / "clients" / "python"
+    shutil.copytree(REPO / "clients" / "python", source, symlinks=True, ignore=SKIP_BUILD_LEFTOVERS)
+    assert (source / PACKAGE / "gen").is_symlink()
+    return source
+
+
+def generated_files() -> dict[str, bytes]:
+    """Every file of sidecar/gen by its path in the client package."""
+    gen = REPO / "sidecar" / "gen"
+    return {
+        f"{PACKAGE}/gen/{path.relative_to(gen).as_posix()}": path.read_bytes()
+        for path in sorted(gen.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def build_wheel(source: Path, wheel_dir: Path) -> Path:
     subprocess.run(
         [
             sys.executable,
@@ -153,23 +175,82 @@ def test_wheel_ships_stubs_and_type_information(tmp_path: Path) -> None:
             "--no-build-isolation",
             "--quiet",
             "--wheel-dir",
-            str(tmp_path),
+            str(wheel_dir),
             str(source),
         ],
         check=True,
         timeout=120,
+        cwd=wheel_dir,
+    )
+    (wheel,) = wheel_dir.glob(f"{PACKAGE}-*.whl")
+    return wheel
+
+
+def assert_wheel_ships_generated_code(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        entries = {info.filename: info for info in archive.infolist()}
+        for name, content in generated_files().items():
+            assert name in entries, name
+            # A symlink in a zip keeps its mode in the high bits; the files must be real ones.
+            assert not stat.S_ISLNK(entries[name].external_attr >> 16), name
+            assert archive.read(name) == content, name
+    for expected in (f"{PACKAGE}/py.typed", f"{PACKAGE}/idempotency.py"):
+        assert expected in entries
+
+
+def test_wheel_ships_stubs_and_type_information(tmp_path: Path) -> None:
+    wheel = build_wheel(client_source(tmp_path), tmp_path)
+    assert_wheel_ships_generated_code(wheel)
+
+
+def test_sdist_ships_the_generated_code_and_builds_a_wheel_on_its_own(tmp_path: Path) -> None:
+    source = client_source(tmp_path)
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from setuptools import build_meta; build_meta.build_sdist(sys.argv[1])",
+            str(dist),
+        ],
+        check=True,
+        timeout=120,
+        cwd=source,
+        capture_output=True,
+    )
+    (sdist,) = dist.glob(f"{PACKAGE}-*.tar.gz")
+    unpacked = tmp_path / "unpacked"
+    with tarfile.open(sdist) as archive:
+        top = archive.getnames()[0].split("/")[0]
+        members = {m.name.removeprefix(f"{top}/"): m for m in archive.getmembers()}
+        for name, content in generated_files().items():
+            assert members[name].isfile(), name
+            extracted = archive.extractfile(members[name])
+            assert extracted is not None and extracted.read() == content, name
+        archive.extractall(unpacked, filter="data")
+    # What pip does with the sdist: a wheel built from it alone, with no repo around it.
+    wheels = tmp_path / "from-sdist"
+    wheels.mkdir()
+    assert_wheel_ships_generated_code(build_wheel(unpacked / top, wheels))
+
+
+def test_a_checkout_without_symlinks_does_not_build_a_client_without_generated_code(
+    tmp_path: Path,
+) -> None:
+    source = client_source(tmp_path)
+    link = source / PACKAGE / "gen"
+    # What git writes in place of a symlink when core.symlinks is off.
+    target = os.readlink(link)
+    link.unlink()
+    link.write_text(target)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
         cwd=tmp_path,
     )
-    (wheel,) = tmp_path.glob("cryptopay_sidecar_client-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    package = "cryptopay_sidecar_client"
-    for expected in (
-        f"{package}/py.typed",
-        f"{package}/gen/py.typed",
-        f"{package}/gen/cryptopay/v1/cryptopay_service_pb2.py",
-        f"{package}/gen/cryptopay/v1/cryptopay_service_pb2.pyi",
-        f"{package}/gen/cryptopay/v1/cryptopay_service_pb2_grpc.pyi",
-        f"{package}/gen/cryptopay/v1/types_pb2.pyi",
-        f"{package}/idempotency.py",
-    ):
-        assert expected in names
+    assert build.returncode != 0
+    assert "must be the symlink to sidecar/gen" in build.stdout + build.stderr
+    assert not list(tmp_path.glob(f"{PACKAGE}-*.whl"))
