@@ -4,7 +4,6 @@ package as users install it."""
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import shutil
 import stat
@@ -89,18 +88,6 @@ async def test_blocking_client(demo_sidecar: DemoSidecar) -> None:
     assert name and check_id > 0
 
 
-def webhook_service_available() -> bool:
-    try:
-        importlib.import_module("cryptopay_sidecar_client.gen.cryptopay.v1.webhook_service_pb2")
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(
-    not webhook_service_available(),
-    reason="this version of the API has no cryptopay.v1.WebhookService",
-)
 async def test_paid_invoice_arrives_as_an_event_and_subscriptions_resume(
     demo_sidecar: DemoSidecar,
 ) -> None:
