@@ -42,13 +42,17 @@ class Secret:
 # exported spans and /metrics are scrubbed of them as a second line of defence: secrets are
 # already kept out of messages and attributes on purpose.
 _registered: frozenset[str] = frozenset()
+# The same, longest first: a secret that is part of another (a password inside a URL, a key that
+# begins like another) must not be replaced first and leave the rest of the longer one behind.
+_longest_first: tuple[str, ...] = ()
 
 
 def register(value: str) -> None:
     """Marks a value as secret: it is replaced by *** wherever telemetry could show it."""
-    global _registered
-    if len(value) >= 4:
+    global _registered, _longest_first
+    if len(value) >= 4 and value not in _registered:
         _registered = _registered | {value}
+        _longest_first = tuple(sorted(_registered, key=len, reverse=True))
 
 
 def registered() -> frozenset[str]:
@@ -57,7 +61,7 @@ def registered() -> frozenset[str]:
 
 def scrub(text: str) -> str:
     """The text with every registered secret replaced by ***."""
-    for secret in _registered:
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, "***")
     return text

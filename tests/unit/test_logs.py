@@ -60,3 +60,16 @@ def test_secrets_are_scrubbed_everywhere_in_a_line() -> None:
         logger.removeHandler(handler)
     text = stream.getvalue()
     assert secret not in text and text.count("***") >= 3
+
+
+def test_a_secret_inside_a_longer_one_leaves_nothing_of_either() -> None:
+    # Registered short first, and many of them, so no set order can put the long one first
+    # by chance.
+    shorts = [f"pw{n:02d}" for n in range(40)]
+    for short in shorts:
+        secrets.register(short)
+    longs = [f"{short}-redis-password" for short in shorts]
+    for long in longs:
+        secrets.register(long)
+    scrubbed = secrets.scrub(" ".join(longs + shorts))
+    assert scrubbed == " ".join(["***"] * 80)
