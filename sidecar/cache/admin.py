@@ -20,8 +20,8 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, web
 
 from sidecar.cache.config import CACHEABLE, CacheConfig
 from sidecar.cache.step import CacheStep
-from sidecar.cache.store import StoreError
 from sidecar.secrets import Secret
+from sidecar.store_base import StoreUnavailable
 
 FLUSH_PATH = "/admin/cache/flush"
 INFO_PATH = "/admin/cache"
@@ -43,7 +43,7 @@ def add_routes(app: web.Application, step: CacheStep) -> None:
             return web.json_response({"error": str(exc)}, status=400)
         try:
             deleted = await step.flush(method)
-        except StoreError as exc:
+        except StoreUnavailable as exc:
             return web.json_response({"error": f"cache store unavailable: {exc}"}, status=503)
         return web.json_response({"flushed": deleted, "method": method or "*"})
 
@@ -135,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
-    except (StoreError, ClientError, RuntimeError, OSError, ValueError) as exc:
+    except (StoreUnavailable, ClientError, RuntimeError, OSError, ValueError) as exc:
         # Never echo the Redis URL: it may carry a password.
         print(f"cryptopay-sidecar cache flush: failed: {exc}", file=sys.stderr)
         return 1

@@ -26,11 +26,11 @@ from sidecar.cache.store import (
     Entry,
     Lease,
     Snapshot,
-    StoreError,
     key_pattern,
     lock_key,
 )
 from sidecar.redis_connection import Redis
+from sidecar.store_base import StoreUnavailable
 
 COOLDOWN = b"!cooldown"
 _US = 1_000_000
@@ -147,7 +147,7 @@ class RedisStore:
         try:
             return await script(keys=keys, args=args)
         except _ERRORS as exc:
-            raise StoreError(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def get(self, key: str) -> Snapshot:
         reply = await self._run(self._get, [key], [])
@@ -233,7 +233,7 @@ class RedisStore:
         try:
             whole, micros = await self._client.time()
         except _ERRORS as exc:
-            raise StoreError(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return _seconds(whole, micros)
 
     async def flush(self, prefix: str, scope: str | None = None, rpc: str | None = None) -> int:
@@ -252,7 +252,7 @@ class RedisStore:
             if batch:
                 await self._unlink(batch)
         except _ERRORS as exc:
-            raise StoreError(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return deleted
 
     async def _unlink(self, keys: list[bytes]) -> None:

@@ -35,12 +35,13 @@ from sidecar.cache.freshness import (
     stale_reason,
 )
 from sidecar.cache.metrics import CacheCounters, CacheMetrics
-from sidecar.cache.store import CacheStore, Entry, Lease, StoreError, cache_key
+from sidecar.cache.store import CacheStore, Entry, Lease, cache_key
 from sidecar.config_section import SectionSetting
 from sidecar.errors import RpcError, refusal
 from sidecar.outcome import Delivery, Outcome
 from sidecar.pipeline import Call
 from sidecar.pipeline import Next as Fetch  # freshness has its own Next
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import tracing
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ class CacheStep:
         for _ in range(1000):  # each round is a wait or a newer answer; bounded all the same
             try:
                 snapshot = await self.store.get(key)
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 return await self._without_store(call, fetch, "get", exc)
             read_at = time.monotonic()
             response = self._decode(call, key, snapshot.entry)
@@ -152,7 +153,7 @@ class CacheStep:
             seen = snapshot.entry.fetched_at if snapshot.entry is not None else None
             try:
                 acquired = await self.store.acquire(key, seen, config.lock_ttl)
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 return await self._without_store(call, fetch, "acquire", exc)
             fallback = None
             if response is not None and freshness is not Freshness.UNUSABLE:
@@ -267,7 +268,7 @@ class CacheStep:
         else:
             try:
                 fetched_at = await self.store.now()
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 self._store_failed("now", exc)
                 fetched_at = None
         try:
@@ -289,7 +290,7 @@ class CacheStep:
                 )
                 try:
                     await self.store.put(key, entry, max(rule.max_stale, rule.ttl), lease)
-                except StoreError as exc:
+                except StoreUnavailable as exc:
                     self._store_failed("put", exc)
             return outcome
         assert outcome.error is not None
@@ -341,7 +342,7 @@ class CacheStep:
         if keep:
             try:
                 fetched_at = await self.store.now()
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 self._store_failed("now", exc)
         outcome = await fetch(call)
         if outcome.response is not None and fetched_at is not None:
@@ -352,12 +353,12 @@ class CacheStep:
             )
             try:
                 await self.store.put(key, entry, max(rule.max_stale, rule.ttl), None)
-            except StoreError as exc:
+            except StoreUnavailable as exc:
                 self._store_failed("put", exc)
         return outcome
 
     async def _without_store(
-        self, call: Call, fetch: Fetch, operation: str, exc: StoreError
+        self, call: Call, fetch: Fetch, operation: str, exc: StoreUnavailable
     ) -> Outcome:
         self._store_failed(operation, exc)
         call.trailing.append((TRAILER, Served.MISS.value))
@@ -400,10 +401,10 @@ class CacheStep:
     async def _release(self, key: str, lease: Lease, cooldown: float) -> None:
         try:
             await self.store.release(key, lease, cooldown)
-        except StoreError as exc:
+        except StoreUnavailable as exc:
             self._store_failed("release", exc)  # the lease expires by itself
 
-    def _store_failed(self, operation: str, exc: StoreError) -> None:
+    def _store_failed(self, operation: str, exc: StoreUnavailable) -> None:
         self.counters.store_error(operation)
         now = time.monotonic()
         if now - self._logged.get(operation, -LOG_EVERY) >= LOG_EVERY:

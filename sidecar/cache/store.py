@@ -18,10 +18,6 @@ from sidecar.cache.freshness import Contention
 from sidecar.secrets import Secret
 
 
-class StoreError(Exception):
-    """The store could not be reached or answered nonsense; the cache steps aside."""
-
-
 @dataclass(frozen=True, slots=True)
 class Entry:
     data: bytes  # the serialized response message

@@ -27,8 +27,9 @@ from sidecar.policy.evaluate import Facts, Finding, cap_finding, evaluate, facts
 from sidecar.policy.identity import Identified, Refusal, identify
 from sidecar.policy.model import Mode, PolicySnapshot, SpendCap
 from sidecar.spend.settlement import Settlement, settlement
-from sidecar.spend.store import EXACT, Bucket, SpendStore, Status, StoreUnavailable, plain
+from sidecar.spend.store import EXACT, Bucket, SpendStore, Status, plain
 from sidecar.spend.window import bucket_for
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)

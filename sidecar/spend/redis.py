@@ -28,11 +28,11 @@ from sidecar.spend.store import (
     Bucket,
     Reservation,
     Status,
-    StoreUnavailable,
     from_minor,
     lease_ms,
     to_minor,
 )
+from sidecar.store_base import StoreUnavailable
 
 PREFIX = "cryptopay:spend"
 PURGE_LIMIT = 1000  # expired entries dropped per call; the rest on the next calls

@@ -33,10 +33,6 @@ UNIT = 10**SCALE
 EXACT = decimal.Context(prec=80, traps=[decimal.Inexact, decimal.InvalidOperation])
 
 
-class StoreUnavailable(Exception):
-    """The store could not be reached or did not answer in time; nothing was decided."""
-
-
 def to_minor(amount: Decimal) -> int:
     """Exact minor units (no rounding, whatever the size); refuses amounts finer than 10^-18,
     negative amounts and non-numbers."""

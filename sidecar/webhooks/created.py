@@ -13,8 +13,9 @@ from google.protobuf.message import Message
 from opentelemetry import trace
 
 from sidecar.pipeline import Call
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import links, tracing
-from sidecar.webhooks.log import EventLog, LogUnavailable
+from sidecar.webhooks.log import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class InvoiceCreated:
         if self._tracked is not None and invoice_id:
             try:
                 await self._tracked.track([invoice_id])
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning(
                     "invoice not tracked for reconciliation",
                     extra={"invoice_id": invoice_id, "error": str(exc)},

@@ -16,10 +16,11 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import tracing
 from sidecar.webhooks.buffer import Signal
 from sidecar.webhooks.events import Delivery, EventId
-from sidecar.webhooks.log import EventLog, LogUnavailable
+from sidecar.webhooks.log import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class GroupMember:
                     skipped = {d.event.id for d in batch if not self.wanted(d)}
                     if skipped:
                         await self.event_log.ack(self.group, list(skipped))
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("webhook log unavailable; retrying", extra={"error": str(exc)})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -116,6 +117,6 @@ class GroupMember:
             if pending:
                 await self.event_log.release(self.group, pending)
             await self.event_log.remove_consumer(self.group, self.consumer)
-        except LogUnavailable:
+        except StoreUnavailable:
             pass  # they return to the group after the visibility timeout anyway
         self.signal.notify()

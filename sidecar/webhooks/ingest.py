@@ -16,11 +16,11 @@ from aiohttp import web
 from opentelemetry.trace import Link
 
 from sidecar.signature import HEADER
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import links, metrics, tracing
 from sidecar.webhooks.dedupe import dedupe_key
 from sidecar.webhooks.events import EventRecord, fits_int64
 from sidecar.webhooks.hub import Webhooks
-from sidecar.webhooks.log import LogUnavailable
 from sidecar.webhooks.verify import Freshness, Reason, Refused, evaluate
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ def handler(hub: Webhooks, clock: Clock = _now, body_timeout: float = 10.0) -> H
             )
             try:
                 appended = await hub.event_log.append(record, dedupe_key(verdict), ttl_ms)
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 tracing.fail(f"the event log is unavailable: {exc}")
                 metrics.webhook_rejected("event_log_unavailable")
                 log.warning(

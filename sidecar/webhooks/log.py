@@ -18,10 +18,6 @@ from typing import Protocol
 from sidecar.webhooks.events import Delivery, Event, EventId, EventRecord
 
 
-class LogUnavailable(Exception):
-    """The log cannot be reached now; the caller answers 503 or retries later."""
-
-
 class CursorExpired(Exception):
     """Events after the cursor were removed by retention: reading on would skip them."""
 

@@ -25,11 +25,12 @@ from sidecar.errors import RpcError
 from sidecar.methods import BY_RPC
 from sidecar.pipeline import Next, new_call
 from sidecar.policy.model import PolicySnapshot
+from sidecar.store_base import StoreUnavailable
 from sidecar.tasks import stop_task
 from sidecar.telemetry import tracing
 from sidecar.webhooks.dedupe import invoice_key
 from sidecar.webhooks.events import EventRecord
-from sidecar.webhooks.log import EventLog, LogUnavailable
+from sidecar.webhooks.log import EventLog
 from sidecar.webhooks.verify import INVOICE_PAID, parse_date
 
 log = logging.getLogger(__name__)
@@ -141,7 +142,7 @@ class Reconciler:
             try:
                 with tracing.untraced():  # a periodic job, not a caller's trace
                     await self.sweep()
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("reconciliation sweep skipped", extra={"error": str(exc)})
             except Exception:
                 log.exception("reconciliation sweep failed")

@@ -28,6 +28,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from sidecar.redis_connection import Redis, connect
 from sidecar.secrets import Secret
+from sidecar.store_base import StoreUnavailable
 from sidecar.webhooks.events import (
     ZERO,
     Delivery,
@@ -37,7 +38,7 @@ from sidecar.webhooks.events import (
     decode,
     encode,
 )
-from sidecar.webhooks.log import Appended, Claimed, CursorExpired, LogUnavailable
+from sidecar.webhooks.log import Appended, Claimed, CursorExpired
 
 # A pending event released by a member is parked under this consumer, idle for a week, so
 # that the next XAUTOCLAIM of any member takes it whatever its visibility timeout.
@@ -166,13 +167,13 @@ class RedisEventLog:
             async with asyncio.timeout(APPEND_QUEUE_SECONDS):
                 await self._append_slots.acquire()
         except TimeoutError:
-            raise LogUnavailable(
+            raise StoreUnavailable(
                 f"no append slot free within {APPEND_QUEUE_SECONDS:g} s (saturated)"
             ) from None
         try:
             added, event_id = await self._append(keys=keys, args=args)
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         finally:
             self._append_slots.release()
         return Appended(_id(event_id), duplicate=not added)
@@ -183,7 +184,7 @@ class RedisEventLog:
                 keys=[self.stream, self._horizon_key], args=[str(after), limit]
             )
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         horizon_id = _id(horizon)
         if horizon_id > after:
             raise CursorExpired(after, horizon_id)
@@ -193,14 +194,14 @@ class RedisEventLog:
         try:
             value = await self._client.get(self._horizon_key)
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return ZERO if value is None else _id(value)
 
     async def last_id(self) -> EventId:
         try:
             entries = await self._client.xrevrange(self.stream, count=1)
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return _id(entries[0][0]) if entries else ZERO
 
     async def wait_after(self, after: EventId, wait_seconds: float, limit: int) -> list[Event]:
@@ -210,7 +211,7 @@ class RedisEventLog:
                 {self.stream: str(after)}, count=limit, block=block_ms
             )
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         if not reply:
             return []
         if isinstance(reply, dict):  # RESP3
@@ -227,9 +228,9 @@ class RedisEventLog:
         except ResponseError as exc:
             if "BUSYGROUP" in str(exc):
                 return False
-            raise LogUnavailable(f"redis: {exc}") from exc
+            raise StoreUnavailable(f"redis: {exc}") from exc
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return True
 
     async def read_group(self, group: str, consumer: str, count: int) -> list[Delivery]:
@@ -240,13 +241,13 @@ class RedisEventLog:
                 )
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
-                    raise LogUnavailable(f"redis: {exc}") from exc
+                    raise StoreUnavailable(f"redis: {exc}") from exc
                 # The stream was wiped (Redis restarted without persistence): every event in
                 # it now is new to the group.
                 await self.create_group(group, ZERO)
                 continue
             except RedisError as exc:
-                raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+                raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
             if not reply:
                 return []
             entries = next(iter(reply.values()))[0] if isinstance(reply, dict) else reply[0][1]
@@ -279,9 +280,9 @@ class RedisEventLog:
         except ResponseError as exc:
             if "NOGROUP" in str(exc):
                 return Claimed([], [])
-            raise LogUnavailable(f"redis: {exc}") from exc
+            raise StoreUnavailable(f"redis: {exc}") from exc
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return Claimed(deliveries, lost)
 
     async def _attempts(self, group: str, consumer: str, events: list[Event]) -> dict[EventId, int]:
@@ -303,9 +304,9 @@ class RedisEventLog:
         except ResponseError as exc:
             if "NOGROUP" in str(exc):
                 return []
-            raise LogUnavailable(f"redis: {exc}") from exc
+            raise StoreUnavailable(f"redis: {exc}") from exc
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return [_id(row["message_id"]) for row in rows]
 
     async def ack(self, group: str, ids: Sequence[EventId]) -> int:
@@ -316,9 +317,9 @@ class RedisEventLog:
         except ResponseError as exc:
             if "NOGROUP" in str(exc):
                 return 0
-            raise LogUnavailable(f"redis: {exc}") from exc
+            raise StoreUnavailable(f"redis: {exc}") from exc
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def release(self, group: str, ids: Sequence[EventId]) -> int:
         if not ids:
@@ -336,9 +337,9 @@ class RedisEventLog:
         except ResponseError as exc:
             if "NOGROUP" in str(exc):
                 return 0
-            raise LogUnavailable(f"redis: {exc}") from exc
+            raise StoreUnavailable(f"redis: {exc}") from exc
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return len(claimed)
 
     async def remove_consumer(self, group: str, consumer: str) -> None:
@@ -356,13 +357,13 @@ class RedisEventLog:
                 self._open_key, dict.fromkeys(map(str, invoice_ids), 0), nx=True
             )
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def tracked(self, limit: int) -> list[int]:
         try:
             ids = await self._take_tracked(keys=[self._open_key], args=[limit])
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return [int(i) for i in ids]
 
     async def untrack(self, invoice_ids: Sequence[int]) -> None:
@@ -371,13 +372,13 @@ class RedisEventLog:
         try:
             await self._client.zrem(self._open_key, *map(str, invoice_ids))
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
         try:
             return bool(await self._client.set(self._lock_prefix + name, b"1", nx=True, px=ttl_ms))
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def hold_lease(self, name: str, owner: str, ttl_ms: int) -> bool:
         try:
@@ -385,14 +386,14 @@ class RedisEventLog:
                 keys=[self._lease_prefix + name], args=[owner, max(1, ttl_ms)]
             )
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return bool(held)
 
     async def drop_lease(self, name: str, owner: str) -> None:
         try:
             await self._drop_lease(keys=[self._lease_prefix + name], args=[owner])
         except RedisError as exc:
-            raise LogUnavailable(f"redis: {type(exc).__name__}") from exc
+            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         for client in (self._blocking, self._client):

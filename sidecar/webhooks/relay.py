@@ -27,6 +27,7 @@ from collections.abc import Callable
 import aiohttp
 
 from sidecar.policy.model import PolicySnapshot
+from sidecar.store_base import StoreUnavailable
 from sidecar.tasks import stop_task
 from sidecar.telemetry import metrics, tracing
 from sidecar.telemetry.links import LINK_INVOICE_CREATED
@@ -34,7 +35,7 @@ from sidecar.webhooks import relay_rules
 from sidecar.webhooks.buffer import Signal
 from sidecar.webhooks.events import Delivery, Event, fits_int64
 from sidecar.webhooks.groups import default_consumer
-from sidecar.webhooks.log import EventLog, LogUnavailable
+from sidecar.webhooks.log import EventLog
 from sidecar.webhooks.relay_rules import Outcome, Target
 
 log = logging.getLogger(__name__)
@@ -118,7 +119,7 @@ class CallerRelay:
                     held = await self._log.hold_lease(
                         self._group, self._owner, int(LEASE_TTL * 1000)
                     )
-            except LogUnavailable:
+            except StoreUnavailable:
                 held = False
             if not held:
                 await self._pause(ACQUIRE_EVERY * (0.5 + random.random()))
@@ -132,7 +133,7 @@ class CallerRelay:
                 self.holding = False
                 self._head_received_ms = 0
                 metrics.relay_inactive(self.caller)
-                with contextlib.suppress(LogUnavailable), tracing.untraced():
+                with contextlib.suppress(StoreUnavailable), tracing.untraced():
                     await self._log.drop_lease(self._group, self._owner)
             if failed:
                 await self._pause(ACQUIRE_EVERY)  # a bug: never a hot loop
@@ -146,7 +147,7 @@ class CallerRelay:
                 if await self._log.create_group(self._group, None):
                     log.info("webhook relay group created", extra={"caller": self.caller})
                 return
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("webhook log unavailable; retrying", extra={"error": str(exc)})
                 await self._pause(delay)
                 delay = min(delay * 2, 2.0)
@@ -170,7 +171,7 @@ class CallerRelay:
                             self._log.hold_lease(self._group, self._owner, int(LEASE_TTL * 1000)),
                             RENEW,
                         )
-                except (LogUnavailable, TimeoutError):
+                except (StoreUnavailable, TimeoutError):
                     renewed = None  # unknown: keep going while the lease surely lasts
                 if renewed:
                     expires = asked + LEASE_TTL
@@ -202,7 +203,7 @@ class CallerRelay:
                     await self._signal.wait(version, IDLE_WAIT)
                     continue
                 await self._relay(delivery)
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("webhook log unavailable; retrying", extra={"error": str(exc)})
                 await self._pause(delay)
                 delay = min(delay * 2, 2.0)
@@ -298,7 +299,7 @@ class CallerRelay:
                 with tracing.untraced():
                     await self._log.ack(self._group, [event.id])
                 return
-            except LogUnavailable:
+            except StoreUnavailable:
                 # Not acknowledged, it would be delivered again: keep trying while we hold
                 # the lease (losing it cancels this).
                 await asyncio.sleep(delay)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sidecar.store_base import StoreUnavailable
 from sidecar.tasks import stop_task
 from sidecar.telemetry import tracing
 from sidecar.webhooks.buffer import Signal, SubscriberBuffer
 from sidecar.webhooks.events import ZERO, EventId
-from sidecar.webhooks.log import EventLog, LogUnavailable
+from sidecar.webhooks.log import EventLog
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Tail:
         while True:
             try:
                 return await self._log.last_id()
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("webhook log unavailable; retrying", extra={"error": str(exc)})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -73,7 +74,7 @@ class Tail:
                     # from the log exactly what it missed.
                     for buffer in self._buffers:
                         buffer.overflow()
-            except LogUnavailable as exc:
+            except StoreUnavailable as exc:
                 log.warning("webhook log unavailable; retrying", extra={"error": str(exc)})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)

@@ -16,7 +16,7 @@ import pytest
 from sidecar.cache.config import CacheConfig, MethodRule
 from sidecar.cache.memory import MemoryStore
 from sidecar.cache.step import CacheStep
-from sidecar.cache.store import Acquired, Entry, Lease, Snapshot, StoreError, cache_key
+from sidecar.cache.store import Acquired, Entry, Lease, Snapshot, cache_key
 from sidecar.config_section import SectionError
 from sidecar.errors import RpcError, error_info, refusal
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
@@ -24,6 +24,7 @@ from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from sidecar.methods import BY_RPC
 from sidecar.outcome import Delivery, Outcome
 from sidecar.pipeline import Call
+from sidecar.store_base import StoreUnavailable
 from tests.helpers import snapshot
 
 RULE = MethodRule(ttl=60, stale_while_revalidate=30, max_stale=300, invalid_ttl=5)
@@ -444,16 +445,16 @@ async def test_drain_releases_the_lease_of_a_cancelled_refresh(
 
 class BrokenStore(MemoryStore):
     async def get(self, key: str) -> Snapshot:
-        raise StoreError("redis: ConnectionError")
+        raise StoreUnavailable("redis: ConnectionError")
 
     async def acquire(self, key: str, seen: float | None, ttl: float) -> Acquired:
-        raise StoreError("redis: ConnectionError")
+        raise StoreUnavailable("redis: ConnectionError")
 
     async def put(self, key: str, entry: Entry, keep_for: float, lease: Lease | None) -> bool:
-        raise StoreError("redis: ConnectionError")
+        raise StoreUnavailable("redis: ConnectionError")
 
     async def now(self) -> float:
-        raise StoreError("redis: ConnectionError")
+        raise StoreUnavailable("redis: ConnectionError")
 
 
 async def test_a_store_outage_never_fails_a_call() -> None:

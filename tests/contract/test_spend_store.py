@@ -19,10 +19,10 @@ from sidecar.spend.store import (
     Bucket,
     SpendStore,
     Status,
-    StoreUnavailable,
     from_minor,
     to_minor,
 )
+from sidecar.store_base import StoreUnavailable
 from tests.conftest import RedisServer
 
 D = Decimal

@@ -18,7 +18,8 @@ from sidecar.pipeline import Call, new_call
 from sidecar.policy import step
 from sidecar.policy.reload import PolicyHolder, load
 from sidecar.spend.memory import MemorySpendStore
-from sidecar.spend.store import Bucket, Reservation, SpendStore, StoreUnavailable
+from sidecar.spend.store import Bucket, Reservation, SpendStore
+from sidecar.store_base import StoreUnavailable
 
 POLICY = """
 version: 1

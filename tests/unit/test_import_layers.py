@@ -21,6 +21,7 @@ PURE = (
     "sidecar.idempotency.fingerprint",
     "sidecar.retry.settings",
     "sidecar.spend.window",
+    "sidecar.store_base",
     "sidecar.cache.config",
     "sidecar.validation",
     "sidecar.mapping",

@@ -12,9 +12,10 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+from sidecar.store_base import StoreUnavailable
 from sidecar.webhooks.buffer import Interrupt
 from sidecar.webhooks.events import Event, EventId
-from sidecar.webhooks.log import EventLog, LogUnavailable
+from sidecar.webhooks.log import EventLog
 from sidecar.webhooks.tail import Tail
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ async def read_after(event_log: EventLog, after: EventId, limit: int) -> list[Ev
     while True:
         try:
             return await event_log.read_after(after, limit)
-        except LogUnavailable as exc:
+        except StoreUnavailable as exc:
             log.warning("webhook log unavailable; retrying", extra={"error": str(exc)})
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)

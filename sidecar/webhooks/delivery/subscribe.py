@@ -12,6 +12,7 @@ from google.protobuf.message import Message
 from sidecar.errors import RpcError, bad_request, refusal
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as pb_grpc
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import metrics, tracing
 from sidecar.telemetry.links import LINK_INVOICE_CREATED
 from sidecar.webhooks.delivery import broadcast, requests
@@ -19,7 +20,7 @@ from sidecar.webhooks.delivery.convert import to_proto
 from sidecar.webhooks.events import Event, EventId, fits_int64
 from sidecar.webhooks.groups import GroupMember, default_consumer
 from sidecar.webhooks.hub import Webhooks
-from sidecar.webhooks.log import CursorExpired, LogUnavailable
+from sidecar.webhooks.log import CursorExpired
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
         except CursorExpired as exc:
             await _abort(context, _expired(exc))
             return
-        except LogUnavailable as exc:
+        except StoreUnavailable as exc:
             await _abort(context, _unavailable(str(exc)))
             return
         finally:
@@ -158,7 +159,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
         ids = [EventId.parse(i) for i in request.event_ids]
         try:
             count = await self._hub.event_log.ack(request.group, ids)
-        except LogUnavailable as exc:
+        except StoreUnavailable as exc:
             await _abort(context, _unavailable(str(exc)))
             raise  # unreachable: abort raises
         for (group, _consumer), member in self._hub.members.items():
@@ -174,7 +175,7 @@ class WebhookService(pb_grpc.WebhookServiceServicer):
         ids = [EventId.parse(i) for i in request.event_ids]
         try:
             count = await self._hub.event_log.release(request.group, ids)
-        except LogUnavailable as exc:
+        except StoreUnavailable as exc:
             await _abort(context, _unavailable(str(exc)))
             raise
         for (group, _consumer), member in self._hub.members.items():

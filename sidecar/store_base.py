@@ -1,0 +1,12 @@
+"""What every state store of the sidecar shares, whatever keeps its state (memory or Redis).
+
+Pure: no network client, no telemetry. Redis stores turn their client's errors into
+`StoreUnavailable` with `redis_connection.translate_errors`.
+"""
+
+from __future__ import annotations
+
+
+class StoreUnavailable(Exception):
+    """The store could not be reached or did not answer in time: nothing was decided, or its
+    answer was lost. The message names the kind of failure, never an address or a secret."""
