@@ -11,6 +11,8 @@ so each script's keys share one slot and run unchanged on Cluster.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,9 +22,11 @@ from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
 from sidecar import secrets
 from sidecar.secrets import Secret
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import tracing
 
 Redis = redis.Redis | RedisCluster
@@ -34,6 +38,20 @@ CONNECT_TIMEOUT = 0.5
 # a plain pool would fail it at once, turning a burst into errors while Redis is idle.
 MAX_CONNECTIONS = 100
 POOL_TIMEOUT = 0.5
+# What an unreachable or too slow Redis looks like to the client. Error replies are RedisErrors
+# too: a store that expects one (NOGROUP, BUSYGROUP) catches it first.
+UNAVAILABLE: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Around a Redis store's operation: the client's errors become StoreUnavailable, named by
+    type only (redis-py's messages name hosts and ports, and a reply may echo a command's
+    arguments)."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
 
 def reconnect_once() -> Retry:

@@ -18,8 +18,6 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from sidecar.cache.freshness import Contention
 from sidecar.cache.store import (
     Acquired,
@@ -29,7 +27,7 @@ from sidecar.cache.store import (
     key_pattern,
     lock_key,
 )
-from sidecar.redis_connection import Redis
+from sidecar.redis_connection import Redis, translate_errors
 from sidecar.store_base import StoreUnavailable
 
 COOLDOWN = b"!cooldown"
@@ -91,8 +89,6 @@ _PEEK = """
 return {redis.call('HGET', KEYS[1], 't'), redis.call('GET', KEYS[2])}
 """
 
-_ERRORS = (RedisError, OSError, TimeoutError)
-
 
 def _seconds(whole: Any, micros: Any) -> float:
     return int(whole) + int(micros) / _US
@@ -144,10 +140,8 @@ class RedisStore:
         self._watches: dict[str, _Watch] = {}
 
     async def _run(self, script: Callable[..., Any], keys: list[str], args: list[Any]) -> Any:
-        try:
+        with translate_errors():
             return await script(keys=keys, args=args)
-        except _ERRORS as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def get(self, key: str) -> Snapshot:
         reply = await self._run(self._get, [key], [])
@@ -215,8 +209,9 @@ class RedisStore:
         delay = self._poll_min
         while True:
             try:
-                fetched, lock = await self._peek(keys=[key, lock_key(key)])
-            except _ERRORS:
+                with translate_errors():
+                    fetched, lock = await self._peek(keys=[key, lock_key(key)])
+            except StoreUnavailable:
                 watch.failed = True
             else:
                 watch.fetched = None if fetched is None else int(fetched) / _US
@@ -230,16 +225,14 @@ class RedisStore:
             delay = min(delay * 2, self._poll_max)
 
     async def now(self) -> float:
-        try:
+        with translate_errors():
             whole, micros = await self._client.time()
-        except _ERRORS as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return _seconds(whole, micros)
 
     async def flush(self, prefix: str, scope: str | None = None, rpc: str | None = None) -> int:
         deleted = 0
         batch: list[bytes] = []
-        try:
+        with translate_errors():
             async for key in self._client.scan_iter(
                 match=key_pattern(prefix, scope, rpc), count=500
             ):
@@ -251,8 +244,6 @@ class RedisStore:
                     batch = []
             if batch:
                 await self._unlink(batch)
-        except _ERRORS as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return deleted
 
     async def _unlink(self, keys: list[bytes]) -> None:

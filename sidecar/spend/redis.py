@@ -21,9 +21,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from sidecar.redis_connection import Redis
+from sidecar.redis_connection import Redis, translate_errors
 from sidecar.spend.store import (
     Bucket,
     Reservation,
@@ -32,7 +30,6 @@ from sidecar.spend.store import (
     lease_ms,
     to_minor,
 )
-from sidecar.store_base import StoreUnavailable
 
 PREFIX = "cryptopay:spend"
 PURGE_LIMIT = 1000  # expired entries dropped per call; the rest on the next calls
@@ -192,10 +189,8 @@ class RedisSpendStore:
         amount, cap, force = (*args, "0", "0", "0")[:3]
         window, ttl = str(bucket.window_ms), str(bucket.ttl_ms)
         argv = [op, rid, amount, cap, window, ttl, force, owner, str(lease_ms(lease))]
-        try:
+        with translate_errors():
             reply: Any = await self._script(keys=keys(bucket), args=argv)
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(f"Redis: {type(exc).__name__}") from exc
         status, total = (_text(part) for part in reply)
         return status, from_minor(int(total))
 

@@ -26,7 +26,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.exceptions import RedisError, ResponseError
 
-from sidecar.redis_connection import Redis, connect
+from sidecar.redis_connection import Redis, connect, translate_errors
 from sidecar.secrets import Secret
 from sidecar.store_base import StoreUnavailable
 from sidecar.webhooks.events import (
@@ -171,47 +171,38 @@ class RedisEventLog:
                 f"no append slot free within {APPEND_QUEUE_SECONDS:g} s (saturated)"
             ) from None
         try:
-            added, event_id = await self._append(keys=keys, args=args)
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+            with translate_errors():
+                added, event_id = await self._append(keys=keys, args=args)
         finally:
             self._append_slots.release()
         return Appended(_id(event_id), duplicate=not added)
 
     async def read_after(self, after: EventId, limit: int) -> list[Event]:
-        try:
+        with translate_errors():
             horizon, entries = await self._read(
                 keys=[self.stream, self._horizon_key], args=[str(after), limit]
             )
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         horizon_id = _id(horizon)
         if horizon_id > after:
             raise CursorExpired(after, horizon_id)
         return _events(entries)
 
     async def horizon(self) -> EventId:
-        try:
+        with translate_errors():
             value = await self._client.get(self._horizon_key)
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return ZERO if value is None else _id(value)
 
     async def last_id(self) -> EventId:
-        try:
+        with translate_errors():
             entries = await self._client.xrevrange(self.stream, count=1)
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return _id(entries[0][0]) if entries else ZERO
 
     async def wait_after(self, after: EventId, wait_seconds: float, limit: int) -> list[Event]:
         block_ms = max(1, int(min(wait_seconds, self._block_seconds) * 1000))
-        try:
+        with translate_errors():
             reply: Any = await self._blocking.xread(
                 {self.stream: str(after)}, count=limit, block=block_ms
             )
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         if not reply:
             return []
         if isinstance(reply, dict):  # RESP3
@@ -219,39 +210,39 @@ class RedisEventLog:
         return _events(reply[0][1])
 
     # --- consumer groups ------------------------------------------------------------------
+    # Redis refusing a group command says why (NOGROUP: the group or the stream is gone,
+    # BUSYGROUP: it exists); those are answers, any other refusal is passed on as it reads.
 
     async def create_group(self, group: str, start: EventId | None) -> bool:
-        try:
-            await self._client.xgroup_create(
-                self.stream, group, "$" if start is None else str(start), mkstream=True
-            )
-        except ResponseError as exc:
-            if "BUSYGROUP" in str(exc):
-                return False
-            raise StoreUnavailable(f"redis: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        with translate_errors():
+            try:
+                await self._client.xgroup_create(
+                    self.stream, group, "$" if start is None else str(start), mkstream=True
+                )
+            except ResponseError as exc:
+                if "BUSYGROUP" in str(exc):
+                    return False
+                raise _refused(exc) from exc
         return True
 
     async def read_group(self, group: str, consumer: str, count: int) -> list[Delivery]:
-        for _ in range(2):
-            try:
-                reply = await self._client.xreadgroup(
-                    group, consumer, {self.stream: ">"}, count=count
-                )
-            except ResponseError as exc:
-                if "NOGROUP" not in str(exc):
-                    raise StoreUnavailable(f"redis: {exc}") from exc
-                # The stream was wiped (Redis restarted without persistence): every event in
-                # it now is new to the group.
-                await self.create_group(group, ZERO)
-                continue
-            except RedisError as exc:
-                raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
-            if not reply:
-                return []
-            entries = next(iter(reply.values()))[0] if isinstance(reply, dict) else reply[0][1]
-            return [Delivery(event, 1) for event in _events(entries)]
+        with translate_errors():
+            for _ in range(2):
+                try:
+                    reply = await self._client.xreadgroup(
+                        group, consumer, {self.stream: ">"}, count=count
+                    )
+                except ResponseError as exc:
+                    if "NOGROUP" not in str(exc):
+                        raise _refused(exc) from exc
+                    # The stream was wiped (Redis restarted without persistence): every event
+                    # in it now is new to the group.
+                    await self.create_group(group, ZERO)
+                    continue
+                if not reply:
+                    return []
+                entries = next(iter(reply.values()))[0] if isinstance(reply, dict) else reply[0][1]
+                return [Delivery(event, 1) for event in _events(entries)]
         return []
 
     async def claim_expired(
@@ -260,29 +251,33 @@ class RedisEventLog:
         deliveries: list[Delivery] = []
         lost: list[EventId] = []
         cursor = "0-0"
-        try:
-            # XAUTOCLAIM scans at most 10 * count pending entries per call; a few calls cover
-            # a long pending list without one unbounded call.
-            for _ in range(8):
-                reply = await self._client.xautoclaim(
-                    self.stream, group, consumer, min_idle_ms, cursor, count=count - len(deliveries)
-                )
-                cursor = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
-                claimed = _events(reply[1])
-                lost.extend(_id(i) for i in (reply[2] if len(reply) > 2 else ()))
-                if claimed:
-                    attempts = await self._attempts(group, consumer, claimed)
-                    deliveries.extend(Delivery(e, attempts.get(e.id, 2)) for e in claimed)
-                if cursor == "0-0" or len(deliveries) >= count:
-                    break
-            if lost:
-                await self._client.xack(self.stream, group, *(str(i) for i in lost))
-        except ResponseError as exc:
-            if "NOGROUP" in str(exc):
-                return Claimed([], [])
-            raise StoreUnavailable(f"redis: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        with translate_errors():
+            try:
+                # XAUTOCLAIM scans at most 10 * count pending entries per call; a few calls
+                # cover a long pending list without one unbounded call.
+                for _ in range(8):
+                    reply = await self._client.xautoclaim(
+                        self.stream,
+                        group,
+                        consumer,
+                        min_idle_ms,
+                        cursor,
+                        count=count - len(deliveries),
+                    )
+                    cursor = reply[0].decode() if isinstance(reply[0], bytes) else str(reply[0])
+                    claimed = _events(reply[1])
+                    lost.extend(_id(i) for i in (reply[2] if len(reply) > 2 else ()))
+                    if claimed:
+                        attempts = await self._attempts(group, consumer, claimed)
+                        deliveries.extend(Delivery(e, attempts.get(e.id, 2)) for e in claimed)
+                    if cursor == "0-0" or len(deliveries) >= count:
+                        break
+                if lost:
+                    await self._client.xack(self.stream, group, *(str(i) for i in lost))
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    return Claimed([], [])
+                raise _refused(exc) from exc
         return Claimed(deliveries, lost)
 
     async def _attempts(self, group: str, consumer: str, events: list[Event]) -> dict[EventId, int]:
@@ -297,105 +292,94 @@ class RedisEventLog:
         return {_id(row["message_id"]): int(row["times_delivered"]) for row in rows}
 
     async def pending(self, group: str, consumer: str, limit: int) -> list[EventId]:
-        try:
-            rows = await self._client.xpending_range(
-                self.stream, group, min="-", max="+", count=limit, consumername=consumer
-            )
-        except ResponseError as exc:
-            if "NOGROUP" in str(exc):
-                return []
-            raise StoreUnavailable(f"redis: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        with translate_errors():
+            try:
+                rows = await self._client.xpending_range(
+                    self.stream, group, min="-", max="+", count=limit, consumername=consumer
+                )
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    return []
+                raise _refused(exc) from exc
         return [_id(row["message_id"]) for row in rows]
 
     async def ack(self, group: str, ids: Sequence[EventId]) -> int:
         if not ids:
             return 0
-        try:
-            return int(await self._client.xack(self.stream, group, *(str(i) for i in set(ids))))
-        except ResponseError as exc:
-            if "NOGROUP" in str(exc):
-                return 0
-            raise StoreUnavailable(f"redis: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        with translate_errors():
+            try:
+                return int(await self._client.xack(self.stream, group, *(str(i) for i in set(ids))))
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    return 0
+                raise _refused(exc) from exc
 
     async def release(self, group: str, ids: Sequence[EventId]) -> int:
         if not ids:
             return 0
-        try:
-            claimed = await self._client.xclaim(
-                self.stream,
-                group,
-                RELEASED_CONSUMER,
-                min_idle_time=0,
-                message_ids=[str(i) for i in set(ids)],
-                idle=RELEASED_IDLE_MS,
-                justid=True,
-            )
-        except ResponseError as exc:
-            if "NOGROUP" in str(exc):
-                return 0
-            raise StoreUnavailable(f"redis: {exc}") from exc
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
+        with translate_errors():
+            try:
+                claimed = await self._client.xclaim(
+                    self.stream,
+                    group,
+                    RELEASED_CONSUMER,
+                    min_idle_time=0,
+                    message_ids=[str(i) for i in set(ids)],
+                    idle=RELEASED_IDLE_MS,
+                    justid=True,
+                )
+            except ResponseError as exc:
+                if "NOGROUP" in str(exc):
+                    return 0
+                raise _refused(exc) from exc
         return len(claimed)
 
     async def remove_consumer(self, group: str, consumer: str) -> None:
-        try:
+        # Best effort: an idle member with nothing pending costs nothing.
+        with contextlib.suppress(StoreUnavailable), translate_errors():
             await self._remove_consumer(keys=[self.stream], args=[group, consumer])
-        except RedisError:
-            return  # best effort: an idle member with nothing pending costs nothing
 
     async def track(self, invoice_ids: Sequence[int]) -> None:
         if not invoice_ids:
             return
-        try:
+        with translate_errors():
             # Score 0: a new invoice is checked before the ones already checked.
             await self._client.zadd(
                 self._open_key, dict.fromkeys(map(str, invoice_ids), 0), nx=True
             )
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def tracked(self, limit: int) -> list[int]:
-        try:
+        with translate_errors():
             ids = await self._take_tracked(keys=[self._open_key], args=[limit])
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return [int(i) for i in ids]
 
     async def untrack(self, invoice_ids: Sequence[int]) -> None:
         if not invoice_ids:
             return
-        try:
+        with translate_errors():
             await self._client.zrem(self._open_key, *map(str, invoice_ids))
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
-        try:
+        with translate_errors():
             return bool(await self._client.set(self._lock_prefix + name, b"1", nx=True, px=ttl_ms))
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def hold_lease(self, name: str, owner: str, ttl_ms: int) -> bool:
-        try:
+        with translate_errors():
             held = await self._hold_lease(
                 keys=[self._lease_prefix + name], args=[owner, max(1, ttl_ms)]
             )
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
         return bool(held)
 
     async def drop_lease(self, name: str, owner: str) -> None:
-        try:
+        with translate_errors():
             await self._drop_lease(keys=[self._lease_prefix + name], args=[owner])
-        except RedisError as exc:
-            raise StoreUnavailable(f"redis: {type(exc).__name__}") from exc
 
     async def close(self) -> None:
         for client in (self._blocking, self._client):
             with contextlib.suppress(RedisError):
                 await client.aclose()
+
+
+def _refused(exc: ResponseError) -> StoreUnavailable:
+    """A command Redis refused, passed on with the server's reply: it says why."""
+    return StoreUnavailable(f"redis: {exc}")
