@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from sidecar.idempotency.store import Claim, ClaimState
-from sidecar.redis_connection import Redis
+from sidecar.redis_connection import Redis, translate_errors
 
 # Time in milliseconds from the server clock.
 _NOW = "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
@@ -121,10 +121,11 @@ class RedisIdempotencyStore:
     async def claim(
         self, key: str, fingerprint: str, owner: str, lease: float, ttl: float
     ) -> Claim:
-        reply = await self._claim(
-            keys=[self._key(key), self._unscoped(key)],
-            args=[fingerprint, owner, _ms(lease), _ms(ttl)],
-        )
+        with translate_errors():
+            reply = await self._claim(
+                keys=[self._key(key), self._unscoped(key)],
+                args=[fingerprint, owner, _ms(lease), _ms(ttl)],
+            )
         state = ClaimState(_text(reply[0]))
         if state is ClaimState.CLAIMED:
             return Claim(state)
@@ -134,14 +135,20 @@ class RedisIdempotencyStore:
         return Claim(state, _text(reply[1]), _text(reply[2]), bytes(payload or b""))
 
     async def take_over(self, key: str, stale_owner: str, owner: str, lease: float) -> bool:
-        return bool(
-            await self._take_over(
-                keys=[self._key(key), self._unscoped(key)], args=[stale_owner, owner, _ms(lease)]
+        with translate_errors():
+            return bool(
+                await self._take_over(
+                    keys=[self._key(key), self._unscoped(key)],
+                    args=[stale_owner, owner, _ms(lease)],
+                )
             )
-        )
 
     async def complete(self, key: str, owner: str, payload: bytes, ttl: float) -> bool:
-        return bool(await self._complete(keys=[self._key(key)], args=[owner, payload, _ms(ttl)]))
+        with translate_errors():
+            return bool(
+                await self._complete(keys=[self._key(key)], args=[owner, payload, _ms(ttl)])
+            )
 
     async def release(self, key: str, owner: str) -> bool:
-        return bool(await self._release(keys=[self._key(key)], args=[owner]))
+        with translate_errors():
+            return bool(await self._release(keys=[self._key(key)], args=[owner]))

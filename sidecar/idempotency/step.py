@@ -15,7 +15,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 
 import grpc
-from redis.exceptions import RedisError
 
 from sidecar.config_section import SectionSetting
 from sidecar.errors import refusal
@@ -41,11 +40,10 @@ from sidecar.idempotency.transitions import (
 from sidecar.methods import Effect
 from sidecar.outcome import Delivery, Outcome
 from sidecar.pipeline import Call, Next
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
-
-_STORE_ERRORS = (RedisError, OSError)
 
 Execute = Callable[[], Awaitable[Outcome]]
 # Leave a call this long past its deadline before its key counts as abandoned.
@@ -105,7 +103,7 @@ class IdempotencyStep:
         for _ in range(3):  # a record can change between reading and acting on it
             try:
                 claim = await self._store.claim(name, digest, owner, lease, config.ttl)
-            except _STORE_ERRORS as exc:
+            except StoreUnavailable as exc:
                 return await self._without_store(call, execute, exc)
             action = on_claim(claim, digest, spec.effect)
             if action is Action.EXECUTE:
@@ -146,7 +144,7 @@ class IdempotencyStep:
                 elif await self._store.take_over(name, claim.owner, owner, lease):
                     _report(call, "new")
                     return await self._execute(call, execute, name, owner, config)
-            except _STORE_ERRORS as exc:
+            except StoreUnavailable as exc:
                 return await self._without_store(call, execute, exc)
         raise refusal(
             grpc.StatusCode.ABORTED,
@@ -176,11 +174,11 @@ class IdempotencyStep:
                     )
             else:
                 await self._store.release(name, owner)
-        except _STORE_ERRORS as exc:
+        except StoreUnavailable as exc:
             # The record stays in flight until its lease ends; a create then reads as unknown.
             log.error(
                 "idempotency: cannot store the outcome",
-                extra={"rpc": call.spec.rpc, "error": type(exc).__name__},
+                extra={"rpc": call.spec.rpc, "error": str(exc)},
             )
         return outcome
 
@@ -191,24 +189,24 @@ class IdempotencyStep:
                 await self._store.complete(name, owner, codec.encode(unknown), config.ttl)
             else:
                 await self._store.release(name, owner)
-        except _STORE_ERRORS as exc:
+        except StoreUnavailable as exc:
             log.error(
                 "idempotency: cannot settle an interrupted call",
-                extra={"rpc": call.spec.rpc, "error": type(exc).__name__},
+                extra={"rpc": call.spec.rpc, "error": str(exc)},
             )
 
-    async def _without_store(self, call: Call, execute: Execute, exc: BaseException) -> Outcome:
+    async def _without_store(self, call: Call, execute: Execute, exc: StoreUnavailable) -> Outcome:
         _report(call, "unavailable")
         if call.spend_id:
             # The upstream deduplicates by spend_id: safe even without the sidecar's record.
             log.warning(
                 "idempotency store unavailable; the transfer relies on its spend_id",
-                extra={"rpc": call.spec.rpc, "error": type(exc).__name__},
+                extra={"rpc": call.spec.rpc, "error": str(exc)},
             )
             return await execute()
         log.error(
             "idempotency store unavailable; refusing a keyed call",
-            extra={"rpc": call.spec.rpc, "error": type(exc).__name__},
+            extra={"rpc": call.spec.rpc, "error": str(exc)},
         )
         raise refusal(
             grpc.StatusCode.UNAVAILABLE,

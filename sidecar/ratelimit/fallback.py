@@ -16,17 +16,16 @@ import logging
 import time
 from collections.abc import Callable
 
-from redis.exceptions import RedisError
-
 from sidecar.ratelimit.backend import Backend, Decision, Pause, Request
 from sidecar.ratelimit.memory import MemoryBackend
+from sidecar.store_base import StoreUnavailable
 from sidecar.tasks import stop_task
 from sidecar.telemetry import health, tracing
 
 log = logging.getLogger(__name__)
 
-# What "Redis is unreachable or too slow" looks like to the client.
-SHARED_FAILURES: tuple[type[BaseException], ...] = (RedisError, OSError, TimeoutError)
+# Redis unreachable (the shared backend says so), or too slow for the call's budget.
+SHARED_FAILURES: tuple[type[BaseException], ...] = (StoreUnavailable, TimeoutError)
 DEPENDENCY = "ratelimit"
 
 
@@ -158,6 +157,8 @@ class FallbackBackend:
 
 
 def _describe(exc: BaseException) -> str:
+    if isinstance(exc, StoreUnavailable) and exc.__cause__ is not None:
+        exc = exc.__cause__  # the client's own error: which Redis did not answer, and how
     if isinstance(exc, TimeoutError) and not str(exc):
         return "no answer within redis_timeout"
     # Redis client messages name host and port, never credentials.

@@ -20,7 +20,7 @@ from redis.exceptions import ConnectionError
 
 from sidecar.ratelimit import gcra
 from sidecar.ratelimit.backend import BucketStatus, Decision, Pause, Request, limited_by_name
-from sidecar.redis_connection import Redis
+from sidecar.redis_connection import Redis, translate_errors
 
 PREFIX = "cpsc:rl"
 
@@ -194,13 +194,14 @@ class RedisBackend:
         return None  # the client belongs to whoever passed it in
 
     async def _run(self, script: AsyncScript, keys: list[str], args: list[Any]) -> Any:
-        try:
-            return await script(keys=keys, args=args)
-        except ConnectionError:
-            # After a Redis restart every idle pooled connection is dead: drop them and try once
-            # more on a fresh one. Should the first try have run after all, it took its tokens
-            # twice: a limit can only come out stricter, never looser.
-            pool = getattr(self._client, "connection_pool", None)
-            if pool is not None:
-                await pool.disconnect(inuse_connections=False)
-            return await script(keys=keys, args=args)
+        with translate_errors():
+            try:
+                return await script(keys=keys, args=args)
+            except ConnectionError:
+                # After a Redis restart every idle pooled connection is dead: drop them and try
+                # once more on a fresh one. Should the first try have run after all, it took its
+                # tokens twice: a limit can only come out stricter, never looser.
+                pool = getattr(self._client, "connection_pool", None)
+                if pool is not None:
+                    await pool.disconnect(inuse_connections=False)
+                return await script(keys=keys, args=args)

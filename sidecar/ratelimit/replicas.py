@@ -18,9 +18,7 @@ import logging
 import uuid
 from typing import Any
 
-from redis.exceptions import RedisError
-
-from sidecar.redis_connection import Redis
+from sidecar.redis_connection import UNAVAILABLE, Redis
 from sidecar.tasks import stop_task
 from sidecar.telemetry import metrics, tracing
 
@@ -78,7 +76,7 @@ class ReplicaRegistry:
                 reply: Any = await self._script(
                     keys=[self._key], args=[self.replica_id, self._ttl_ms]
                 )
-        except (RedisError, OSError, TimeoutError) as exc:
+        except UNAVAILABLE as exc:
             log.debug("replica heartbeat failed; keeping the last count", extra={"error": str(exc)})
             return self._count
         count = max(1, int(reply))
@@ -104,5 +102,5 @@ class ReplicaRegistry:
         await stop_task(self._task)
         self._task = None
         # On failure the entry lapses on its own.
-        with contextlib.suppress(RedisError, OSError, TimeoutError):
+        with contextlib.suppress(*UNAVAILABLE):
             await self._client.zrem(self._key, self.replica_id)

@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from redis.exceptions import RedisError
-
-from sidecar.redis_connection import Redis
+from sidecar.redis_connection import Redis, translate_errors
 from sidecar.retry.settings import BudgetRule
+from sidecar.store_base import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -132,21 +131,22 @@ class RedisRetryBudget:
         pending, self._pending = self._pending, 0
         self._last_flush = self._clock()
         try:
-            allowed = await self._script(
-                keys=[self._key],
-                args=[
-                    max(1, math.ceil(rule.window)),
-                    pending,
-                    1 if take else 0,
-                    repr(rule.ratio),
-                    repr(rule.floor),
-                ],
-            )
-        except (RedisError, OSError) as exc:
+            with translate_errors():
+                allowed = await self._script(
+                    keys=[self._key],
+                    args=[
+                        max(1, math.ceil(rule.window)),
+                        pending,
+                        1 if take else 0,
+                        repr(rule.ratio),
+                        repr(rule.floor),
+                    ],
+                )
+        except StoreUnavailable as exc:
             if not self._failing:
                 log.warning(
                     "retry budget: Redis unavailable, using this replica's own budget",
-                    extra={"error": type(exc).__name__},
+                    extra={"error": str(exc)},
                 )
                 self._failing = True
             self._fallback.add_requests(rule, pending)

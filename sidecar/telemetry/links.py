@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 from opentelemetry.trace import Link
 
+from sidecar.redis_connection import translate_errors
+from sidecar.store_base import StoreUnavailable
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -90,10 +92,12 @@ class RedisTraceContextStore:
         return f"{self._prefix}:{{{invoice_id}}}"
 
     async def put(self, invoice_id: int, traceparent: str) -> None:
-        await self._client.set(self.key(invoice_id), traceparent, ex=self._ttl, nx=True)
+        with translate_errors():
+            await self._client.set(self.key(invoice_id), traceparent, ex=self._ttl, nx=True)
 
     async def get(self, invoice_id: int) -> str | None:
-        value = await self._client.get(self.key(invoice_id))
+        with translate_errors():
+            value = await self._client.get(self.key(invoice_id))
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
@@ -109,7 +113,7 @@ async def remember_invoice(store: TraceContextStore, invoice_id: int) -> None:
     except Exception as exc:
         log.warning(
             "could not remember the invoice's trace context",
-            extra={"invoice_id": invoice_id, "error": type(exc).__name__},
+            extra={"invoice_id": invoice_id, "error": _error(exc)},
         )
 
 
@@ -121,9 +125,14 @@ async def invoice_link(store: TraceContextStore, invoice_id: int) -> Link | None
         metrics.trace_context_lookup("error")
         log.warning(
             "could not look up the invoice's trace context",
-            extra={"invoice_id": invoice_id, "error": type(exc).__name__},
+            extra={"invoice_id": invoice_id, "error": _error(exc)},
         )
         return None
     found = tracing.link(traceparent, LINK_INVOICE_CREATED)
     metrics.trace_context_lookup("found" if found is not None else "missing")
     return found
+
+
+def _error(exc: Exception) -> str:
+    """An unavailable store says which error it met; anything else is named by its type."""
+    return str(exc) if isinstance(exc, StoreUnavailable) else type(exc).__name__
