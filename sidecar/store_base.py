@@ -6,7 +6,17 @@ Pure: no network client, no telemetry. Redis stores turn their client's errors i
 
 from __future__ import annotations
 
+from typing import Protocol
+
 
 class StoreUnavailable(Exception):
     """The store could not be reached or did not answer in time: nothing was decided, or its
     answer was lost. The message names the kind of failure, never an address or a secret."""
+
+
+class Store(Protocol):
+    """What every store's protocol starts from."""
+
+    async def close(self) -> None:
+        """Stops the store's background work and lets go of what it holds. A Redis client the
+        store was given stays open: it is shared, and its owner closes it."""

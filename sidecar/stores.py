@@ -9,7 +9,7 @@ sharing a Redis never share counters (`AppScope`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from sidecar import logs, redis_connection
@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from sidecar.redis_connection import Redis
     from sidecar.retry.budget import RetryBudget
     from sidecar.spend.store import SpendStore
+    from sidecar.store_base import Store
     from sidecar.telemetry.links import TraceContextStore
+
+S = TypeVar("S", bound="Store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,12 +53,15 @@ class AppScope:
 
 
 class Stores:
-    """The one place that chooses memory or Redis; closes the shared client it opened."""
+    """The one place that chooses memory or Redis; closes the stores it made and the shared
+    client it opened. The cache step and the limiter close their own stores, after stopping
+    the background work that uses them."""
 
     def __init__(self, redis_url: Secret | None, scope: AppScope) -> None:
         self.scope = scope
         self.url = redis_url
         self.redis: Redis | None = None
+        self._made: list[Store] = []
         if redis_url is not None:
             logs.redact(redis_url.reveal())
             logs.redact(urlsplit(redis_url.reveal()).password or "")
@@ -71,31 +77,35 @@ class Stores:
             return "none (in-memory stores)"
         return redis_connection.describe(self.url)
 
+    def _keep(self, store: S) -> S:
+        self._made.append(store)
+        return store
+
     def spend(self) -> SpendStore:
         if self.redis is None:
             from sidecar.spend.memory import MemorySpendStore
 
-            return MemorySpendStore()
+            return self._keep(MemorySpendStore())
         from sidecar.spend.redis import RedisSpendStore
 
-        return RedisSpendStore(self.redis)
+        return self._keep(RedisSpendStore(self.redis))
 
     def retry_budget(self) -> RetryBudget:
         from sidecar.retry.budget import MemoryRetryBudget, RedisRetryBudget
 
         if self.redis is None:
-            return MemoryRetryBudget()
+            return self._keep(MemoryRetryBudget())
         # Replicas of one app share one budget.
-        return RedisRetryBudget(self.redis, self.scope.fingerprint)
+        return self._keep(RedisRetryBudget(self.redis, self.scope.fingerprint))
 
     def idempotency(self) -> IdempotencyStore:
         if self.redis is None:
             from sidecar.idempotency.memory import MemoryIdempotencyStore
 
-            return MemoryIdempotencyStore()
+            return self._keep(MemoryIdempotencyStore())
         from sidecar.idempotency.redis import RedisIdempotencyStore
 
-        return RedisIdempotencyStore(self.redis, self.scope.name)
+        return self._keep(RedisIdempotencyStore(self.redis, self.scope.name))
 
     def trace_links(self) -> TraceContextStore:
         """Where CreateInvoice leaves its trace context for the webhook's span link: in Redis
@@ -103,8 +113,8 @@ class Stores:
         from sidecar.telemetry import links
 
         if self.redis is None:
-            return links.MemoryTraceContextStore()
-        return links.RedisTraceContextStore(self.redis)
+            return self._keep(links.MemoryTraceContextStore())
+        return self._keep(links.RedisTraceContextStore(self.redis))
 
     def cache(self, config: CacheConfig | None) -> CacheStep:
         from sidecar import cache
@@ -119,5 +129,8 @@ class Stores:
         return build_limiter(scope=self.scope.name, redis=self.redis)
 
     async def close(self) -> None:
+        """Closes the stores it made, newest first, then the client they share."""
+        while self._made:
+            await self._made.pop().close()
         if self.redis is not None:
             await self.redis.aclose()

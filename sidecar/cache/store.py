@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from sidecar.cache.freshness import Contention
 from sidecar.secrets import Secret
+from sidecar.store_base import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class Acquired:
     contention: Contention | None = None  # why there is no lease
 
 
-class CacheStore(Protocol):
+class CacheStore(Store, Protocol):
     async def get(self, key: str) -> Snapshot:
         """The key's entry (if any) and the store's clock."""
 
@@ -75,8 +76,6 @@ class CacheStore(Protocol):
     async def flush(self, prefix: str, scope: str | None = None, rpc: str | None = None) -> int:
         """Deletes entries and locks under the prefix (of one scope and/or method); returns how
         many entries were deleted."""
-
-    async def close(self) -> None: ...
 
 
 def scope_of(token: Secret, upstream_url: str) -> str:

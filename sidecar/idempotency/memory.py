@@ -90,3 +90,6 @@ class MemoryIdempotencyStore:
             return False
         del self._records[key]
         return True
+
+    async def close(self) -> None:
+        return None

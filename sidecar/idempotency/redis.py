@@ -152,3 +152,6 @@ class RedisIdempotencyStore:
     async def release(self, key: str, owner: str) -> bool:
         with translate_errors():
             return bool(await self._release(keys=[self._key(key)], args=[owner]))
+
+    async def close(self) -> None:
+        """The client belongs to the process (other stores share it); its owner closes it."""

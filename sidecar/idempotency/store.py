@@ -11,6 +11,8 @@ import enum
 from dataclasses import dataclass
 from typing import Protocol
 
+from sidecar.store_base import Store
+
 
 class ClaimState(enum.Enum):
     CLAIMED = "claimed"  # there was no record: the caller now owns a new in-flight record
@@ -27,7 +29,7 @@ class Claim:
     payload: bytes = b""
 
 
-class IdempotencyStore(Protocol):
+class IdempotencyStore(Store, Protocol):
     async def claim(
         self, key: str, fingerprint: str, owner: str, lease: float, ttl: float
     ) -> Claim:

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from sidecar.ratelimit import gcra
 from sidecar.ratelimit.plan import Bucket
+from sidecar.store_base import Store
 
 COOLDOWN = "cooldown"  # `Decision.limited_by` when an upstream 429 pause decided
 
@@ -50,16 +51,13 @@ class Decision:
     shared: bool = True  # False when decided by a replica-local fallback
 
 
-class Backend(Protocol):
+class Backend(Store, Protocol):
     async def decide(self, request: Request) -> Decision:
         """Admits the call (reserving its slot, perhaps in the future) or refuses it."""
 
     async def cooldown(self, pause: Pause) -> float:
         """Pauses every call of the scope (a longer pause already recorded wins) and drains the
         app bucket. Returns the pause left, in seconds."""
-
-    async def close(self) -> None:
-        """Releases connections."""
 
 
 def limited_by_name(index: int, buckets: tuple[Bucket, ...]) -> str | None:

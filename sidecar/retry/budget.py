@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sidecar.redis_connection import Redis, translate_errors
 from sidecar.retry.settings import BudgetRule
-from sidecar.store_base import StoreUnavailable
+from sidecar.store_base import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def allows(requests: int, retries: int, rule: BudgetRule) -> bool:
     return retries < rule.ratio * requests + rule.floor
 
 
-class RetryBudget(Protocol):
+class RetryBudget(Store, Protocol):
     async def note_request(self, rule: BudgetRule) -> None:
         """Counts one new call (its first attempt)."""
 
@@ -66,6 +66,9 @@ class MemoryRetryBudget:
             return False
         self._bucket(rule)[1] += 1
         return True
+
+    async def close(self) -> None:
+        return None
 
 
 # KEYS[1]: the budget hash (fields q:<second> requests, r:<second> retries).
@@ -161,3 +164,6 @@ class RedisRetryBudget:
 
     async def try_spend(self, rule: BudgetRule) -> bool:
         return await self._run(rule, take=True)
+
+    async def close(self) -> None:
+        """The client belongs to the process (other stores share it); its owner closes it."""

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
+from sidecar.store_base import Store
+
 SCALE = 18
 UNIT = 10**SCALE
 # Amounts have up to 20 + 18 digits; Python's default context keeps 28 and would round sums.
@@ -98,7 +100,7 @@ class Reservation:
         return self.status in (Status.RESERVED, Status.FORCED)
 
 
-class SpendStore(Protocol):
+class SpendStore(Store, Protocol):
     async def reserve(
         self,
         bucket: Bucket,
@@ -124,5 +126,3 @@ class SpendStore(Protocol):
 
     async def total(self, bucket: Bucket) -> Decimal:
         """Spent + reserved in the bucket's current window."""
-
-    async def close(self) -> None: ...

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from opentelemetry.trace import Link
 
 from sidecar.redis_connection import translate_errors
-from sidecar.store_base import StoreUnavailable
+from sidecar.store_base import Store, StoreUnavailable
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ STORE_TIMEOUT = 0.25
 LINK_INVOICE_CREATED = "invoice.created"
 
 
-class TraceContextStore(Protocol):
+class TraceContextStore(Store, Protocol):
     async def put(self, invoice_id: int, traceparent: str) -> None:
         """Remembers the traceparent unless one is already remembered for this invoice
         (the first, creating, call wins over replays)."""
@@ -78,6 +78,9 @@ class MemoryTraceContextStore:
             return None
         return item[1]
 
+    async def close(self) -> None:
+        return None
+
 
 class RedisTraceContextStore:
     """One key per invoice with a TTL; SET NX keeps the creating call's trace."""
@@ -101,6 +104,9 @@ class RedisTraceContextStore:
         if value is None:
             return None
         return value.decode() if isinstance(value, bytes) else str(value)
+
+    async def close(self) -> None:
+        """The client belongs to the process (other stores share it); its owner closes it."""
 
 
 async def remember_invoice(store: TraceContextStore, invoice_id: int) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from sidecar.store_base import Store
 from sidecar.webhooks.events import Delivery, Event, EventId, EventRecord
 
 
@@ -40,7 +41,7 @@ class Claimed:
     lost: list[EventId]
 
 
-class EventLog(Protocol):
+class EventLog(Store, Protocol):
     async def append(self, record: EventRecord, dedupe_key: str, dedupe_ttl_ms: int) -> Appended:
         """Appends unless `dedupe_key` was seen within its ttl; atomic, one round trip."""
 
@@ -105,5 +106,3 @@ class EventLog(Protocol):
 
     async def drop_lease(self, name: str, owner: str) -> None:
         """Frees the lease at once if `owner` holds it (another owner's lease is left alone)."""
-
-    async def close(self) -> None: ...

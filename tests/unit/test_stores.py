@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sidecar.cache.redis import RedisStore
 from sidecar.idempotency.memory import MemoryIdempotencyStore
 from sidecar.idempotency.redis import RedisIdempotencyStore
@@ -9,6 +11,7 @@ from sidecar.retry.budget import MemoryRetryBudget, RedisRetryBudget
 from sidecar.secrets import Secret
 from sidecar.spend.memory import MemorySpendStore
 from sidecar.spend.redis import RedisSpendStore
+from sidecar.spend.store import Bucket
 from sidecar.stores import AppScope, Stores
 from sidecar.telemetry.links import MemoryTraceContextStore, RedisTraceContextStore
 from tests.conftest import RedisServer
@@ -43,6 +46,16 @@ async def test_with_redis_every_store_shares_one_client(redis_server: RedisServe
     assert isinstance(cache.store, RedisStore) and cache.store._client is stores.redis
     assert await stores.redis.ping()
     await stores.close()
+
+
+async def test_closing_closes_the_stores_it_made() -> None:
+    stores = Stores(None, SCOPE)
+    spend = stores.spend()
+    bucket = Bucket("1234:c:USDT:rolling_24h", 86_400_000, 90_000_000)
+    await spend.reserve(bucket, "r1", Decimal("5"), Decimal("10"), force=False)
+    await stores.close()
+    assert await spend.total(bucket) == 0  # the memory store forgot its counters on close
+    await stores.close()  # closed once: closing again has nothing left to do
 
 
 def test_the_limiter_and_the_idempotency_records_share_the_app_scope() -> None:

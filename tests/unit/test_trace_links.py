@@ -93,6 +93,9 @@ class Broken:
     async def get(self, invoice_id: int) -> Any:
         raise ConnectionError("redis is gone")
 
+    async def close(self) -> None:
+        return None
+
 
 async def test_store_failures_never_reach_the_caller(spans: SpanRecorder) -> None:
     before = metrics.REGISTRY.get_sample_value(
