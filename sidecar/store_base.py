@@ -6,7 +6,15 @@ Pure: no network client, no telemetry. Redis stores turn their client's errors i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+# The clock of a memory twin, injected as `clock=` (tests move it instead of waiting): seconds,
+# as a float. Twins whose times mean something outside the store default to the wall clock, as
+# Redis' TIME does for their Redis twins: cached answers' ages, spend windows, event ids and
+# delivery times. Twins that only time leases, expiries and rate buckets default to the
+# monotonic clock, so that a step of the wall clock never ends a lease early or stalls a bucket.
+Clock = Callable[[], float]
 
 
 class StoreUnavailable(Exception):

@@ -7,11 +7,11 @@ import contextlib
 import fnmatch
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sidecar.cache.freshness import Contention
 from sidecar.cache.store import Acquired, Entry, Lease, Snapshot, key_pattern
+from sidecar.store_base import Clock
 
 COOLDOWN = "!cooldown"
 
@@ -23,7 +23,7 @@ class _Lock:
 
 
 class MemoryStore:
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, clock: Clock = time.time) -> None:
         self._clock = clock
         self._entries: dict[str, tuple[Entry, float]] = {}  # key -> (entry, expires_at)
         self._locks: dict[str, _Lock] = {}

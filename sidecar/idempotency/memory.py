@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sidecar.idempotency.store import Claim, ClaimState
+from sidecar.store_base import Clock
 
 
 @dataclass(slots=True)
@@ -22,7 +22,7 @@ class MemoryIdempotencyStore:
     # Expired records are swept when the store has grown by this factor since the last sweep.
     SWEEP_GROWTH = 2
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self._clock = clock
         self._records: dict[str, _Record] = {}
         self._sweep_at = 1024

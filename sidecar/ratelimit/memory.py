@@ -7,35 +7,32 @@ bucket runs at the replica's share of the rate (`local_share=True`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 from sidecar.ratelimit import gcra
 from sidecar.ratelimit.backend import BucketStatus, Decision, Pause, Request, limited_by_name
 from sidecar.ratelimit.plan import Bucket
+from sidecar.store_base import Clock
 
 # Forget idle buckets (already full again) once this many are stored.
 _PRUNE_ABOVE = 10_000
 
 
-def monotonic_us() -> int:
-    return time.monotonic_ns() // 1000
-
-
 class MemoryBackend:
-    def __init__(
-        self, *, local_share: bool = False, clock: Callable[[], int] = monotonic_us
-    ) -> None:
+    def __init__(self, *, local_share: bool = False, clock: Clock = time.monotonic) -> None:
         self._local_share = local_share
         self._clock = clock
         # (scope, bucket key) -> (TAT, the emission interval it was computed with)
         self._tats: dict[tuple[str, str], tuple[int, float]] = {}
         self._cooldowns: dict[str, int] = {}
 
+    def _now_us(self) -> int:
+        return int(self._clock() * gcra.MICROS)
+
     def _limit(self, bucket: Bucket) -> gcra.Limit:
         return bucket.local if self._local_share else bucket.limit
 
     async def decide(self, request: Request) -> Decision:
-        now = self._clock()
+        now = self._now_us()
         keys = [(request.scope, b.key) for b in request.buckets]
         limits = [self._limit(b) for b in request.buckets]
         tats = [self._tat(k, limit, now) for k, limit in zip(keys, limits, strict=True)]
@@ -71,7 +68,7 @@ class MemoryBackend:
         )
 
     async def cooldown(self, pause: Pause) -> float:
-        now, scope, app = self._clock(), pause.scope, pause.app
+        now, scope, app = self._now_us(), pause.scope, pause.app
         until = now + int(pause.seconds * gcra.MICROS)
         current = self._cooldowns.get(scope)
         if current is not None and current >= until:

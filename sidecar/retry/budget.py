@@ -10,12 +10,11 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from typing import Protocol
 
 from sidecar.redis_connection import Redis, translate_errors
 from sidecar.retry.settings import BudgetRule
-from sidecar.store_base import Store, StoreUnavailable
+from sidecar.store_base import Clock, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ class RetryBudget(Store, Protocol):
 class MemoryRetryBudget:
     """One replica's budget: one-second buckets of (requests, retries)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, clock: Clock = time.monotonic) -> None:
         self._clock = clock
         self._buckets: dict[int, list[int]] = {}
 
@@ -120,14 +119,14 @@ class RedisRetryBudget:
         scope: str = "default",
         *,
         prefix: str = "cryptopay-sidecar",
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._script = client.register_script(_SCRIPT)
         self._key = f"{prefix}:retry-budget:{{{scope}}}"
         self._clock = clock
         self._pending = 0
         self._last_flush = clock()
-        self._fallback = MemoryRetryBudget(clock)
+        self._fallback = MemoryRetryBudget(clock=clock)
         self._failing = False
 
     async def _run(self, rule: BudgetRule, take: bool) -> bool:

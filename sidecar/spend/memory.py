@@ -4,11 +4,11 @@ store, checked by the same contract tests."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sidecar.spend.store import Bucket, Reservation, Status, from_minor, lease_ms, to_minor
+from sidecar.store_base import Clock
 
 SWEEP_EVERY = 1000  # operations between sweeps of expired buckets
 
@@ -31,7 +31,7 @@ class _BucketState:
 
 
 class MemorySpendStore:
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, clock: Clock = time.time) -> None:
         self._clock = clock
         self._buckets: dict[str, _BucketState] = {}
         self._ops = 0

@@ -18,13 +18,12 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from opentelemetry.trace import Link
 
 from sidecar.redis_connection import translate_errors
-from sidecar.store_base import Store, StoreUnavailable
+from sidecar.store_base import Clock, Store, StoreUnavailable
 from sidecar.telemetry import metrics, tracing
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,8 @@ class MemoryTraceContextStore:
         self,
         ttl: float = DEFAULT_TTL,
         max_entries: int = DEFAULT_MAX_ENTRIES,
-        clock: Callable[[], float] = time.monotonic,
+        *,
+        clock: Clock = time.monotonic,
     ) -> None:
         self._ttl = ttl
         self._max = max_entries

@@ -10,17 +10,12 @@ import asyncio
 import bisect
 import heapq
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from sidecar.store_base import Clock
 from sidecar.webhooks.events import ZERO, Delivery, Event, EventId, EventRecord, next_id
 from sidecar.webhooks.log import Appended, Claimed, CursorExpired
-
-Clock = Callable[[], int]  # milliseconds
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(slots=True)
@@ -38,7 +33,7 @@ class _Group:
 
 
 class MemoryEventLog:
-    def __init__(self, retention: int, clock: Clock = wall_ms) -> None:
+    def __init__(self, retention: int, *, clock: Clock = time.time) -> None:
         if retention < 1:
             raise ValueError("retention must be at least 1 event")
         self._retention = retention
@@ -56,10 +51,13 @@ class MemoryEventLog:
         self._tracked: dict[int, int] = {}  # invoice id -> when last checked (ms)
         self._changed = asyncio.Event()
 
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
     # --- appending ------------------------------------------------------------------------
 
     async def append(self, record: EventRecord, dedupe_key: str, dedupe_ttl_ms: int) -> Appended:
-        now = self._clock()
+        now = self._now_ms()
         self._forget_expired(now)
         seen = self._seen.get(dedupe_key)
         if seen is not None:
@@ -135,7 +133,7 @@ class MemoryEventLog:
         state.consumers.add(consumer)
         start = self._index_after(state.last_delivered)
         batch = self._events[start : start + count]
-        now = self._clock()
+        now = self._now_ms()
         for event in batch:
             state.pending[event.id] = _Pending(consumer, now, 1)
         if batch:
@@ -147,7 +145,7 @@ class MemoryEventLog:
     ) -> Claimed:
         state = self._group(group)
         state.consumers.add(consumer)
-        now = self._clock()
+        now = self._now_ms()
         deliveries: list[Delivery] = []
         lost: list[EventId] = []
         for event_id in sorted(state.pending):
@@ -200,7 +198,7 @@ class MemoryEventLog:
             self._tracked.setdefault(invoice_id, 0)  # never checked: first in line
 
     async def tracked(self, limit: int) -> list[int]:
-        now = self._clock()
+        now = self._now_ms()
         oldest = sorted(self._tracked, key=lambda i: (self._tracked[i], i))[:limit]
         for invoice_id in oldest:
             self._tracked[invoice_id] = now
@@ -211,14 +209,14 @@ class MemoryEventLog:
             self._tracked.pop(invoice_id, None)
 
     async def try_lock(self, name: str, ttl_ms: int) -> bool:
-        now = self._clock()
+        now = self._now_ms()
         if self._locks.get(name, 0) > now:
             return False
         self._locks[name] = now + ttl_ms
         return True
 
     async def hold_lease(self, name: str, owner: str, ttl_ms: int) -> bool:
-        now = self._clock()
+        now = self._now_ms()
         holder = self._leases.get(name)
         if holder is not None and holder[0] != owner and holder[1] > now:
             return False

@@ -120,7 +120,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def step(clock: Clock) -> CacheStep:
-    return CacheStep(MemoryStore(clock), CONFIG, scope="app")
+    return CacheStep(MemoryStore(clock=clock), CONFIG, scope="app")
 
 
 async def settle(step: CacheStep) -> None:
@@ -302,7 +302,7 @@ async def test_no_store_leaves_the_cache_alone(step: CacheStep) -> None:
 
 async def test_bypass_can_be_forbidden(clock: Clock) -> None:
     config = CacheConfig(methods={"GetExchangeRates": RULE}, allow_bypass=False)
-    step = CacheStep(MemoryStore(clock), config, scope="app")
+    step = CacheStep(MemoryStore(clock=clock), config, scope="app")
     upstream = Upstream(ok(rates()))
     await step.run(new_call(), upstream)
     call = new_call(cache_control="no-cache")

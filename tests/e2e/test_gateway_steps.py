@@ -122,7 +122,7 @@ async def test_a_completed_key_expires_after_its_ttl(
     upstream: HttpUpstream, control: EmulatorControl, token: str
 ) -> None:
     clock = Clock()
-    gateway = assemble(upstream, store=MemoryIdempotencyStore(clock))
+    gateway = assemble(upstream, store=MemoryIdempotencyStore(clock=clock))
     first = await run(gateway, make_call("CreateCheck", CHECK, key="k"))
     clock.now += DAY - 1
     replay = make_call("CreateCheck", CHECK, key="k")
@@ -147,7 +147,7 @@ async def test_a_create_abandoned_by_a_dead_replica_reads_as_unknown(
     upstream: HttpUpstream, control: EmulatorControl, token: str
 ) -> None:
     clock = Clock()
-    store = MemoryIdempotencyStore(clock)
+    store = MemoryIdempotencyStore(clock=clock)
     gateway = assemble(upstream, store=store)
     await crashed_replica(store, clock, "CreateCheck", CHECK)
     for _ in range(2):  # settled once, then replayed
@@ -160,7 +160,7 @@ async def test_a_transfer_abandoned_by_a_dead_replica_is_taken_over(
     upstream: HttpUpstream, control: EmulatorControl, token: str
 ) -> None:
     clock = Clock()
-    store = MemoryIdempotencyStore(clock)
+    store = MemoryIdempotencyStore(clock=clock)
     gateway = assemble(upstream, store=store)
     await crashed_replica(store, clock, "Transfer", TRANSFER)
     done = await run(gateway, make_call("Transfer", TRANSFER, key="k"))
