@@ -2,7 +2,7 @@
 
 Three implementations: `memory` (one process), `redis` (shared by every replica) and
 `fallback` (Redis, or the replica's share in memory while Redis is unreachable). The first two
-pass one contract suite (tests/ratelimit/test_backend_contract.py).
+pass one contract suite (tests/contract/test_ratelimit_backend.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The event log: where verified events are appended durably and read back in order.
 
-Two implementations pass one contract suite (tests/webhooks/test_log_contract.py): a ring
+Two implementations pass one contract suite (tests/contract/test_event_log.py): a ring
 buffer in memory (demo mode, one process) and a Redis Stream (durable, shared by replicas).
 
 Broadcast readers use `read_after` (catch-up) and `wait_after` (the one blocking tail per

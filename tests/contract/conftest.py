@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
@@ -20,6 +22,38 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Redis | None]
     client = _client(request.getfixturevalue("redis_server"))
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def backend_url(backend: Redis | None, request: pytest.FixtureRequest) -> Secret | None:
+    """The URL of `backend`'s redis-server (None in memory), for a store that opens clients of
+    its own."""
+    if backend is None:
+        return None
+    server: RedisServer = request.getfixturevalue("redis_server")
+    return Secret(server.url)
+
+
+class StoreTime:
+    """The clock given to a memory twin (`clock=store_time`), and time passing for either
+    twin: a memory twin's clock jumps at once, Redis' own clock (TIME) has to be waited for."""
+
+    def __init__(self, *, real: bool) -> None:
+        self._real = real
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def advance(self, seconds: float) -> None:
+        self.now += seconds
+        if self._real:
+            await asyncio.sleep(seconds)
+
+
+@pytest.fixture
+def store_time(backend: Redis | None) -> StoreTime:
+    return StoreTime(real=backend is not None)
 
 
 @pytest.fixture

@@ -18,8 +18,8 @@ from sidecar.ratelimit.redis import RedisBackend
 from sidecar.redis_connection import connect
 from sidecar.secrets import Secret
 from tests.conftest import RedisServer, spawn_redis
+from tests.contract.test_ratelimit_backend import bucket
 from tests.helpers import free_port
-from tests.ratelimit.test_backend_contract import bucket
 from tests.tools import require_tool
 
 

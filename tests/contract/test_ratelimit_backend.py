@@ -1,7 +1,7 @@
 """One contract, two backends: the in-process one and the one shared through a real Redis.
 
 Rates are slow (a token every 30 s) so that the few milliseconds between two decisions never
-matter; nothing here sleeps except the refill test.
+matter; only the refill tests let time pass.
 """
 
 from __future__ import annotations
@@ -17,9 +17,8 @@ from sidecar.ratelimit.gcra import Limit
 from sidecar.ratelimit.memory import MemoryBackend
 from sidecar.ratelimit.plan import Bucket
 from sidecar.ratelimit.redis import RedisBackend
-from sidecar.redis_connection import connect
-from sidecar.secrets import Secret
-from tests.conftest import RedisServer
+from sidecar.redis_connection import Redis
+from tests.contract.conftest import StoreTime
 
 SLOW = 30.0  # seconds per token
 
@@ -34,22 +33,18 @@ def request(*buckets: Bucket, cost: int = 1, max_wait: float = 0.0, scope: str =
     return Request(scope, buckets, cost, max_wait, timeout=5.0)
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    if request.param == "memory":
-        yield MemoryBackend()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    client = connect(Secret(server.url))
-    yield RedisBackend(client)
-    await client.aclose()
+@pytest.fixture
+async def store(backend: Redis | None, store_time: StoreTime) -> AsyncIterator[Backend]:
+    made: Backend = MemoryBackend(clock=store_time) if backend is None else RedisBackend(backend)
+    yield made
+    await made.close()
 
 
-async def test_a_burst_then_a_refusal_saying_when(backend: Backend) -> None:
+async def test_a_burst_then_a_refusal_saying_when(store: Backend) -> None:
     app = bucket("app")
     lefts = []
     for _ in range(3):
-        decision = await backend.decide(request(app))
+        decision = await store.decide(request(app))
         assert decision.allowed and decision.wait == 0 and decision.limited_by is None
         lefts.append(decision.statuses[0].remaining)
     assert lefts == [
@@ -57,15 +52,15 @@ async def test_a_burst_then_a_refusal_saying_when(backend: Backend) -> None:
         pytest.approx(1, abs=0.01),
         pytest.approx(0, abs=0.01),
     ]
-    refused = await backend.decide(request(app))
+    refused = await store.decide(request(app))
     assert not refused.allowed and refused.limited_by == "app"
     assert refused.retry_after == pytest.approx(SLOW, abs=0.5)
     assert refused.statuses[0].reset == pytest.approx(3 * SLOW, abs=0.5)
 
 
-async def test_waiting_calls_reserve_slots_in_arrival_order(backend: Backend) -> None:
+async def test_waiting_calls_reserve_slots_in_arrival_order(store: Backend) -> None:
     app = bucket("app", burst=1)
-    waits = [(await backend.decide(request(app, max_wait=100))).wait for _ in range(4)]
+    waits = [(await store.decide(request(app, max_wait=100))).wait for _ in range(4)]
     assert waits == [
         0,
         pytest.approx(SLOW, abs=0.5),
@@ -73,84 +68,84 @@ async def test_waiting_calls_reserve_slots_in_arrival_order(backend: Backend) ->
         pytest.approx(3 * SLOW, abs=0.5),
     ]
     # A reservation is never made past max_wait, and a refusal reserves nothing.
-    refused = await backend.decide(request(app, max_wait=3 * SLOW))
+    refused = await store.decide(request(app, max_wait=3 * SLOW))
     assert not refused.allowed and refused.retry_after == pytest.approx(4 * SLOW, abs=0.5)
-    assert (await backend.decide(request(app, max_wait=5 * SLOW))).wait == pytest.approx(
+    assert (await store.decide(request(app, max_wait=5 * SLOW))).wait == pytest.approx(
         4 * SLOW, abs=0.5
     )
 
 
-async def test_a_refused_call_takes_nothing_from_the_other_buckets(backend: Backend) -> None:
+async def test_a_refused_call_takes_nothing_from_the_other_buckets(store: Backend) -> None:
     app, caller = bucket("app", burst=5), bucket("caller:a", burst=1)
-    assert (await backend.decide(request(app, caller))).allowed
-    refused = await backend.decide(request(app, caller))
+    assert (await store.decide(request(app, caller))).allowed
+    refused = await store.decide(request(app, caller))
     assert not refused.allowed and refused.limited_by == "caller:a"
     assert refused.statuses[0].remaining == pytest.approx(4, abs=0.01)
     for _ in range(4):
-        assert (await backend.decide(request(app))).allowed
-    assert not (await backend.decide(request(app))).allowed
+        assert (await store.decide(request(app))).allowed
+    assert not (await store.decide(request(app))).allowed
 
 
-async def test_cost_and_free_calls(backend: Backend) -> None:
+async def test_cost_and_free_calls(store: Backend) -> None:
     app = bucket("app", burst=3)
-    assert (await backend.decide(request(app, cost=3))).allowed
-    assert not (await backend.decide(request(app, cost=1))).allowed
-    free = await backend.decide(request(app, cost=0))
+    assert (await store.decide(request(app, cost=3))).allowed
+    assert not (await store.decide(request(app, cost=1))).allowed
+    free = await store.decide(request(app, cost=0))
     assert free.allowed and free.wait == 0
 
 
-async def test_scopes_do_not_share_buckets(backend: Backend) -> None:
+async def test_scopes_do_not_share_buckets(store: Backend) -> None:
     app = bucket("app", burst=1)
-    assert (await backend.decide(request(app, scope="one"))).allowed
-    assert (await backend.decide(request(app, scope="two"))).allowed
-    assert not (await backend.decide(request(app, scope="one"))).allowed
+    assert (await store.decide(request(app, scope="one"))).allowed
+    assert (await store.decide(request(app, scope="two"))).allowed
+    assert not (await store.decide(request(app, scope="one"))).allowed
 
 
-async def test_concurrent_decisions_never_over_admit(backend: Backend) -> None:
+async def test_concurrent_decisions_never_over_admit(store: Backend) -> None:
     app = bucket("app", burst=10)
-    decisions = await asyncio.gather(*(backend.decide(request(app)) for _ in range(60)))
+    decisions = await asyncio.gather(*(store.decide(request(app)) for _ in range(60)))
     assert sum(d.allowed for d in decisions) == 10
 
 
-async def test_a_cooldown_pauses_every_call_then_resumes_without_a_burst(backend: Backend) -> None:
+async def test_a_cooldown_pauses_every_call_then_resumes_without_a_burst(store: Backend) -> None:
     app = bucket("app", burst=3)
-    assert await backend.cooldown(Pause("s", 40.0, app, 5.0)) == pytest.approx(40, abs=0.5)
+    assert await store.cooldown(Pause("s", 40.0, app, 5.0)) == pytest.approx(40, abs=0.5)
     # A shorter pause does not cut a longer one short.
-    assert await backend.cooldown(Pause("s", 1.0, None, 5.0)) == pytest.approx(40, abs=0.5)
-    refused = await backend.decide(request(app, cost=0))
+    assert await store.cooldown(Pause("s", 1.0, None, 5.0)) == pytest.approx(40, abs=0.5)
+    refused = await store.decide(request(app, cost=0))
     assert not refused.allowed and refused.limited_by == COOLDOWN
     assert refused.retry_after == pytest.approx(40, abs=0.5)
     # Waiting calls get the end of the pause, then one slot per token.
-    first = await backend.decide(request(app, max_wait=100))
-    second = await backend.decide(request(app, max_wait=100))
+    first = await store.decide(request(app, max_wait=100))
+    second = await store.decide(request(app, max_wait=100))
     assert first.wait == pytest.approx(40, abs=0.5) and first.limited_by == COOLDOWN
     assert second.wait == pytest.approx(40 + SLOW, abs=0.5) and second.limited_by == "app"
 
 
-async def test_a_cooldown_pauses_calls_without_buckets(backend: Backend) -> None:
-    await backend.cooldown(Pause("s", 20.0, None, 5.0))
-    refused = await backend.decide(request())
+async def test_a_cooldown_pauses_calls_without_buckets(store: Backend) -> None:
+    await store.cooldown(Pause("s", 20.0, None, 5.0))
+    refused = await store.decide(request())
     assert not refused.allowed and refused.limited_by == COOLDOWN
-    assert (await backend.decide(request(scope="other"))).allowed
+    assert (await store.decide(request(scope="other"))).allowed
 
 
-async def test_an_idle_bucket_fills_up_again(backend: Backend) -> None:
+async def test_an_idle_bucket_fills_up_again(store: Backend, store_time: StoreTime) -> None:
     fast = bucket("app", burst=2, rate="50/s")  # a token every 20 ms
     for _ in range(2):
-        assert (await backend.decide(request(fast))).allowed
-    refused = await backend.decide(request(fast))
+        assert (await store.decide(request(fast))).allowed
+    refused = await store.decide(request(fast))
     assert not refused.allowed
-    await asyncio.sleep(0.1)
-    decision = await backend.decide(request(fast))
+    await store_time.advance(0.1)
+    decision = await store.decide(request(fast))
     assert decision.allowed and decision.statuses[0].remaining == pytest.approx(1, abs=0.01)
 
 
 async def test_a_new_rate_carries_the_tokens_owed_and_repays_them_at_that_rate(
-    backend: Backend,
+    store: Backend, store_time: StoreTime
 ) -> None:
-    assert (await backend.decide(request(bucket("app", burst=1, rate="1/min")))).allowed
+    assert (await store.decide(request(bucket("app", burst=1, rate="1/min")))).allowed
     faster = bucket("app", burst=1, rate="100/s")  # the same bucket, after a policy reload
-    refused = await backend.decide(request(faster))
+    refused = await store.decide(request(faster))
     assert not refused.allowed and refused.retry_after == pytest.approx(0.01, abs=0.005)
-    await asyncio.sleep(0.05)
-    assert (await backend.decide(request(faster))).allowed
+    await store_time.advance(0.05)
+    assert (await store.decide(request(faster))).allowed

@@ -13,7 +13,7 @@ from sidecar.webhooks.events import ZERO, EventId, EventRecord
 from sidecar.webhooks.log import CursorExpired, EventLog
 from sidecar.webhooks.memory import MemoryEventLog
 from sidecar.webhooks.redis_streams import RedisEventLog
-from tests.conftest import RedisServer
+from tests.contract.conftest import StoreTime
 
 MakeLog = Callable[[int], EventLog]
 TTL = 60_000
@@ -31,18 +31,18 @@ def record(n: int, body: bytes | None = None) -> EventRecord:
     )
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def make_log(request: pytest.FixtureRequest) -> AsyncIterator[MakeLog]:
+@pytest.fixture
+async def make_log(backend_url: Secret | None, store_time: StoreTime) -> AsyncIterator[MakeLog]:
     created: list[EventLog] = []
 
     def make(retention: int = 1000) -> EventLog:
         log: EventLog
-        if request.param == "memory":
-            log = MemoryEventLog(retention)
+        if backend_url is None:
+            log = MemoryEventLog(retention, clock=store_time)
         else:
-            server: RedisServer = request.getfixturevalue("redis_server")
+            # The Redis log opens clients of its own (one for blocking reads).
             namespace = "test:" + secrets.token_hex(4)
-            log = RedisEventLog(Secret(server.url), namespace, retention, block_seconds=0.5)
+            log = RedisEventLog(backend_url, namespace, retention, block_seconds=0.5)
         created.append(log)
         return log
 
@@ -86,10 +86,10 @@ async def test_duplicates_are_not_appended(make_log: MakeLog) -> None:
     assert [e.id for e in await log.read_after(ZERO, 10)] == [first.id, other.id]
 
 
-async def test_dedupe_records_expire(make_log: MakeLog) -> None:
+async def test_dedupe_records_expire(make_log: MakeLog, store_time: StoreTime) -> None:
     log = make_log(1000)
     await log.append(record(1), "invoice_paid:1", 50)
-    await asyncio.sleep(0.15)
+    await store_time.advance(0.15)
     assert not (await log.append(record(1), "invoice_paid:1", 50)).duplicate
 
 
@@ -146,7 +146,7 @@ async def test_group_from_the_beginning_sees_retained_events(make_log: MakeLog) 
 
 
 async def test_unacknowledged_events_are_claimed_after_the_visibility_timeout(
-    make_log: MakeLog,
+    make_log: MakeLog, store_time: StoreTime
 ) -> None:
     log = make_log(1000)
     await log.create_group("g", ZERO)
@@ -154,14 +154,14 @@ async def test_unacknowledged_events_are_claimed_after_the_visibility_timeout(
     await log.read_group("g", "dead", 10)
     await log.ack("g", [ids[1]])
     assert (await log.claim_expired("g", "alive", 5_000, 10)).deliveries == []
-    await asyncio.sleep(0.12)
+    await store_time.advance(0.12)
     claimed = await log.claim_expired("g", "alive", 100, 10)
     assert [(d.event.id, d.attempt) for d in claimed.deliveries] == [(ids[0], 2), (ids[2], 2)]
     assert claimed.lost == []
     assert await log.pending("g", "dead", 10) == []
     assert await log.pending("g", "alive", 10) == [ids[0], ids[2]]
     # Claimed again later, the attempt count keeps growing.
-    await asyncio.sleep(0.12)
+    await store_time.advance(0.12)
     again = await log.claim_expired("g", "other", 100, 1)
     assert [(d.event.id, d.attempt) for d in again.deliveries] == [(ids[0], 3)]
 
@@ -179,13 +179,15 @@ async def test_released_events_are_claimable_at_once(make_log: MakeLog) -> None:
     assert await log.pending("g", "a", 10) == [ids[0]]
 
 
-async def test_pending_events_removed_by_retention_are_reported_lost(make_log: MakeLog) -> None:
+async def test_pending_events_removed_by_retention_are_reported_lost(
+    make_log: MakeLog, store_time: StoreTime
+) -> None:
     log = make_log(5)
     await log.create_group("g", ZERO)
     [first] = await append_n(log, 1, 1)
     await log.read_group("g", "a", 1)
     await append_n(log, 2, 40)
-    await asyncio.sleep(0.02)
+    await store_time.advance(0.02)
     claimed = await log.claim_expired("g", "b", 0, 10)
     assert first in claimed.lost
     assert first not in [d.event.id for d in claimed.deliveries]
@@ -198,28 +200,30 @@ async def test_unknown_groups_acknowledge_nothing(make_log: MakeLog) -> None:
     assert await log.pending("nope", "a", 10) == []
 
 
-async def test_locks_are_leases(make_log: MakeLog) -> None:
+async def test_locks_are_leases(make_log: MakeLog, store_time: StoreTime) -> None:
     log = make_log(1000)
     assert await log.try_lock("sweep", 100)
     assert not await log.try_lock("sweep", 100)
-    await asyncio.sleep(0.15)
+    await store_time.advance(0.15)
     assert await log.try_lock("sweep", 100)
 
 
-async def test_owned_leases_have_one_holder_who_renews_and_drops_them(make_log: MakeLog) -> None:
+async def test_owned_leases_have_one_holder_who_renews_and_drops_them(
+    make_log: MakeLog, store_time: StoreTime
+) -> None:
     log = make_log(1000)
     assert await log.hold_lease("relay:shop", "a", 150)
     assert not await log.hold_lease("relay:shop", "b", 150)
     assert await log.hold_lease("relay:other", "b", 150)  # leases are independent
-    await asyncio.sleep(0.1)
+    await store_time.advance(0.1)
     assert await log.hold_lease("relay:shop", "a", 150)  # renewed: still a's after 0.2 s
-    await asyncio.sleep(0.1)
+    await store_time.advance(0.1)
     assert not await log.hold_lease("relay:shop", "b", 150)
     await log.drop_lease("relay:shop", "b")  # not b's to drop
     assert not await log.hold_lease("relay:shop", "b", 150)
     await log.drop_lease("relay:shop", "a")
     assert await log.hold_lease("relay:shop", "b", 150)  # dropped: free at once
-    await asyncio.sleep(0.2)
+    await store_time.advance(0.2)
     assert await log.hold_lease("relay:shop", "a", 150)  # expired: free for anyone
 
 
@@ -239,12 +243,14 @@ async def test_a_member_takes_over_every_pending_event_oldest_first(make_log: Ma
     assert [d.event.id for d in await log.read_group("relay:shop", "next", 1)] == [ids[2]]
 
 
-async def test_tracked_invoices_are_walked_round_robin(make_log: MakeLog) -> None:
+async def test_tracked_invoices_are_walked_round_robin(
+    make_log: MakeLog, store_time: StoreTime
+) -> None:
     log = make_log(1000)
     await log.track([5, 3, 9])
     first = await log.tracked(2)
     assert sorted(first) == sorted(set(first)) and len(first) == 2
-    await asyncio.sleep(0.01)
+    await store_time.advance(0.01)
     second = await log.tracked(2)
     assert set(first) | set(second) == {3, 5, 9}  # the unchecked one comes next
     await log.track([3])  # tracking again keeps its place

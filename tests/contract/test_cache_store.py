@@ -12,24 +12,21 @@ from sidecar.cache.freshness import Contention
 from sidecar.cache.memory import MemoryStore
 from sidecar.cache.redis import RedisStore
 from sidecar.cache.store import CacheStore, Entry, cache_key
-from sidecar.redis_connection import connect
-from sidecar.secrets import Secret
-from tests.conftest import RedisServer
+from sidecar.redis_connection import Redis
+from tests.contract.conftest import StoreTime
 
 PREFIX = "test:cache"
 KEY = cache_key(PREFIX, "app1", "GetExchangeRates", {})
 DATA = b"\x00\x01binary\xffpayload"
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[CacheStore]:
-    if request.param == "memory":
-        yield MemoryStore()
-        return
-    server: RedisServer = request.getfixturevalue("redis_server")
-    redis_store = RedisStore(connect(Secret(server.url)))
-    yield redis_store
-    await redis_store.close()
+@pytest.fixture
+async def store(backend: Redis | None, store_time: StoreTime) -> AsyncIterator[CacheStore]:
+    made: CacheStore = (
+        MemoryStore(clock=store_time) if backend is None else RedisStore(backend, owns_client=False)
+    )
+    yield made
+    await made.close()
 
 
 async def until(condition: object, within: float = 5.0) -> None:
@@ -63,13 +60,13 @@ async def test_an_older_fetch_never_replaces_a_newer_answer(store: CacheStore) -
     assert (await store.get(KEY)).entry == Entry(b"newer", now + 0.5)
 
 
-async def test_entries_expire_after_keep_for(store: CacheStore) -> None:
+async def test_entries_expire_after_keep_for(store: CacheStore, store_time: StoreTime) -> None:
     now = await store.now()
     assert not await store.put(KEY, Entry(b"x", now - 10), 5, None)  # already past keep_for
     assert (await store.get(KEY)).entry is None
     assert await store.put(KEY, Entry(b"x", now), 0.2, None)
     assert (await store.get(KEY)).entry is not None
-    await asyncio.sleep(0.3)
+    await store_time.advance(0.3)
     assert (await store.get(KEY)).entry is None
 
 
@@ -100,10 +97,12 @@ async def test_storing_releases_the_lease(store: CacheStore) -> None:
     assert (await store.acquire(KEY, seen, 10)).lease is not None
 
 
-async def test_an_expired_lease_goes_to_another_caller(store: CacheStore) -> None:
+async def test_an_expired_lease_goes_to_another_caller(
+    store: CacheStore, store_time: StoreTime
+) -> None:
     old = (await store.acquire(KEY, None, 0.1)).lease
     assert old is not None
-    await asyncio.sleep(0.2)
+    await store_time.advance(0.2)
     new = (await store.acquire(KEY, None, 10)).lease
     assert new is not None
     # The first holder comes back late: its answer is stored, but it cannot drop the new lease.
@@ -113,12 +112,12 @@ async def test_an_expired_lease_goes_to_another_caller(store: CacheStore) -> Non
     assert (await store.acquire(KEY, seen, 10)).contention is Contention.HELD
 
 
-async def test_cooldown_after_a_failed_refresh(store: CacheStore) -> None:
+async def test_cooldown_after_a_failed_refresh(store: CacheStore, store_time: StoreTime) -> None:
     lease = (await store.acquire(KEY, None, 10)).lease
     assert lease is not None
     await store.release(KEY, lease, cooldown=0.2)
     assert (await store.acquire(KEY, None, 10)).contention is Contention.COOLDOWN
-    await asyncio.sleep(0.3)
+    await store_time.advance(0.3)
     assert (await store.acquire(KEY, None, 10)).lease is not None
 
 
