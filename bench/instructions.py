@@ -24,28 +24,34 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import procs, scenarios
 from bench.procs import Cluster
+from bench.sidecar_process import SidecarProcess
 
 
 def run_once(
     cluster: Cluster, upstream: str, redis_url: str, policy: Path, calls: int, key: bool
 ) -> int:
     out = cluster.workdir / f"callgrind.{calls}.out"
-    grpc_port = procs.free_port()
-    argv = [
-        "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}",
-        sys.executable, "-m", "sidecar", "serve",
-        "--upstream", upstream, "--grpc-listen", f"127.0.0.1:{grpc_port}",
-        "--http-listen", f"127.0.0.1:{procs.free_port()}", "--log-level", "warning",
-        "--policy", str(policy), "--redis-url", redis_url,
-    ]  # fmt: skip
-    proc = cluster.spawn(f"sidecar-{calls}", argv, env={"CRYPTOPAY_API_TOKEN": procs.BENCH_TOKEN})
-    procs.wait_until("SERVING", lambda: procs.grpc_serving(grpc_port), proc, timeout=600)
-    asyncio.run(send(grpc_port, calls, key))
-    proc.stop(timeout=600)  # callgrind writes its counts at exit, slowly
+    name = f"sidecar-{calls}"
+    callgrind = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+    sidecar = SidecarProcess(
+        upstream=upstream,
+        log_level="warning",
+        policy=policy,
+        redis_url=redis_url,
+        command=[*callgrind, sys.executable, "-m", "sidecar", "serve"],
+        env={"PYTHONPATH": str(procs.REPO), "CRYPTOPAY_API_TOKEN": procs.BENCH_TOKEN},
+        log=cluster.workdir / f"{name}.log",
+        cwd=procs.REPO,
+        name=name,
+    )
+    cluster.adopt(procs.Proc(name, sidecar.popen, sidecar.log_path))
+    sidecar.wait_serving(within=600)
+    asyncio.run(send(sidecar.grpc_port, calls, key))
+    sidecar.stop(timeout=600)  # callgrind writes its counts at exit, slowly
     text = out.read_text(errors="replace") if out.exists() else ""
     totals = re.findall(r"^(?:summary|totals):\s*(\d+)", text, re.M)
     if not totals:
-        raise SystemExit(f"callgrind wrote no totals (sidecar log: {proc.log_tail(500)})")
+        raise SystemExit(f"callgrind wrote no totals (sidecar log: {sidecar.tail(500)})")
     return int(totals[-1])
 
 

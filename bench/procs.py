@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench import sidecar_process
+from bench.sidecar_process import SidecarProcess, SidecarStartError, free_port
 from bench.stats import ProcSample, parse_proc_stat, parse_proc_status
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,12 +32,6 @@ BENCH_TOKEN = "1000:" + "BenchmarkTokenForLocalUseOnly000000"
 
 class BenchError(RuntimeError):
     """Something the harness needs did not start or answer; the message says what."""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -75,10 +71,8 @@ def set_nice(value: int) -> None:
 
 
 def pinned(argv: Sequence[str], cpus: str | None) -> list[str]:
-    """The command pinned to `cpus` at the chosen priority. taskset and nice exec the command,
-    so the pid of the process started is the measured process itself."""
-    command = ["taskset", "-c", cpus, *argv] if cpus else list(argv)
-    return ["nice", "-n", str(_nice), *command] if _nice else command
+    """The command pinned to `cpus` at the chosen priority (see sidecar_process.pinned)."""
+    return sidecar_process.pinned(argv, cpus, _nice)
 
 
 @dataclass
@@ -142,7 +136,10 @@ class Cluster:
                 cwd=REPO,
                 env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
             )
-        proc = Proc(name, popen, log_path)
+        return self.adopt(Proc(name, popen, log_path))
+
+    def adopt(self, proc: Proc) -> Proc:
+        """A process started elsewhere, stopped with the others."""
         self.procs.append(proc)
         return proc
 
@@ -285,22 +282,6 @@ class RunningSidecar:
         return f"127.0.0.1:{self.grpc_port}"
 
 
-def grpc_serving(port: int) -> bool:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        try:
-            status = (
-                health_pb2_grpc.HealthStub(channel)
-                .Check(health_pb2.HealthCheckRequest(), timeout=0.5)
-                .status
-            )
-        except grpc.RpcError:
-            return False
-    return bool(status == health_pb2.HealthCheckResponse.SERVING)
-
-
 def start_sidecar(
     cluster: Cluster,
     cpus: str | None,
@@ -308,23 +289,22 @@ def start_sidecar(
     extra_args: Sequence[str] = (),
     name: str = "sidecar",
 ) -> RunningSidecar:
-    grpc_port, http_port = free_port(), free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "sidecar",
-        "serve",
-        "--upstream",
-        upstream_url,
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        f"127.0.0.1:{http_port}",
-        "--log-level",
-        "warning",
+    sidecar = SidecarProcess(
         *extra_args,
-    ]
-    started = time.monotonic()
-    proc = cluster.spawn(name, argv, cpus, env={"CRYPTOPAY_API_TOKEN": BENCH_TOKEN})
-    wait_until("SERVING", lambda: grpc_serving(grpc_port), proc)
-    return RunningSidecar(proc, grpc_port, http_port, time.monotonic() - started)
+        upstream=upstream_url,
+        log_level="warning",
+        env={"PYTHONPATH": str(REPO), "CRYPTOPAY_API_TOKEN": BENCH_TOKEN},
+        log=cluster.workdir / f"{name}.log",
+        cpus=cpus,
+        nice=_nice,
+        cwd=REPO,
+        name=name,
+    )
+    proc = cluster.adopt(Proc(name, sidecar.popen, sidecar.log_path))
+    try:
+        # Polled often: start-up is timed with it.
+        sidecar.wait_serving(within=30, poll=0.01)
+    except SidecarStartError as error:
+        raise BenchError(str(error)) from None
+    assert sidecar.startup_seconds is not None
+    return RunningSidecar(proc, sidecar.grpc_port, sidecar.http_port, sidecar.startup_seconds)

@@ -24,22 +24,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
 
 import aiohttp
 import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.sidecar_process import SidecarProcess, free_port
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as wpb_grpc
+from sidecar.policy.identity import new_token
 from sidecar.signature import HEADER, sign
-from tests.e2e.test_process import spawn, wait_serving
-from tests.helpers import free_port, new_token
 
 
 def body(invoice_id: int) -> bytes:
@@ -189,7 +187,6 @@ async def burst(args: argparse.Namespace, token: str, grpc_port: int, http_port:
 
 def run(args: argparse.Namespace) -> None:
     token = new_token()
-    grpc_port, http_port = free_port(), free_port()
     redis: subprocess.Popen[bytes] | None = None
     directory = tempfile.mkdtemp()
     extra: list[str] = []
@@ -202,41 +199,22 @@ def run(args: argparse.Namespace) -> None:
         )
         extra = ["--redis-url", f"redis://127.0.0.1:{port}/0"]
         time.sleep(0.3)
-    proc = spawn(
-        "serve",
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        f"127.0.0.1:{http_port}",
-        "--upstream",
-        "http://127.0.0.1:9",
-        "--log-level",
-        "warning",
+    sidecar = SidecarProcess(
         *extra,
+        upstream="http://127.0.0.1:9",
+        log_level="warning",
         env={"CRYPTOPAY_API_TOKEN": token},
     )
-    # Drain the sidecar's output: a full pipe would block its logging, and so the sidecar.
-    warnings: collections.Counter[str] = collections.Counter()
-
-    def drain(pipe: IO[str]) -> None:
-        for line in pipe:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(entry, dict) and entry.get("level") in ("warning", "error"):
-                warnings[str(entry.get("msg"))] += 1
-
-    for pipe in (proc.stdout, proc.stderr):
-        assert pipe is not None
-        threading.Thread(target=drain, args=(pipe,), daemon=True).start()
     try:
-        wait_serving(grpc_port, proc)
+        sidecar.wait_serving()
         scenario = burst if args.burst else measure
-        asyncio.run(scenario(args, token, grpc_port, http_port))
+        asyncio.run(scenario(args, token, sidecar.grpc_port, sidecar.http_port))
     finally:
-        proc.terminate()
-        proc.wait(timeout=15)
+        warnings = collections.Counter(
+            str(entry.get("msg"))
+            for entry in sidecar.stop()
+            if entry.get("level") in ("warning", "error")
+        )
         for message, count in warnings.most_common():
             print(f"sidecar warning x{count}: {message}")
         if redis is not None:

@@ -1,16 +1,19 @@
-"""The benchmark harness's pure parts: figures, h2load's output, /proc, profiles, the report."""
+"""The benchmark harness's pure parts: figures, h2load's output, /proc, profiles, the report,
+the command line of the sidecar processes it (and the tests) start."""
 
 from __future__ import annotations
 
 import json
 import math
 import struct
+from pathlib import Path
 
 import pytest
 
-from bench import h2load, profiling, report, scenarios, stats
+from bench import h2load, profiling, report, scenarios, sidecar_process, stats
 from bench.stub import canned_bodies
 from sidecar import mapping
+from sidecar.cli import build_parser
 from sidecar.methods import BY_API
 
 
@@ -180,3 +183,30 @@ def test_throughput_search(
     passed_at: float | None, failed_at: float | None, expected: float | None
 ) -> None:
     assert scenarios.next_step(passed_at, failed_at, 5000.0) == expected
+
+
+def test_serve_flags_are_spelled_as_serve_parses_them() -> None:
+    flags = sidecar_process.serve_flags(
+        {
+            "redis_url": "redis://127.0.0.1:1/0",
+            "demo": True,
+            "policy": Path("/etc/policy.yaml"),
+            "grace": 1,
+            "request_timeout": 0.5,
+            "tls_cert": None,
+            "log_format": False,
+        }
+    )
+    assert flags == [
+        *("--redis-url", "redis://127.0.0.1:1/0", "--demo", "--policy", "/etc/policy.yaml"),
+        *("--grace", "1", "--request-timeout", "0.5"),
+    ]
+    parsed = build_parser().parse_args(["serve", *flags])
+    assert (parsed.redis_url, parsed.demo, parsed.grace) == ("redis://127.0.0.1:1/0", True, 1.0)
+
+
+def test_pinning_and_priority_prefix_the_command_only_when_asked() -> None:
+    assert sidecar_process.pinned(["python"]) == ["python"]
+    assert sidecar_process.pinned(["python"], "0", 5) == [
+        *("nice", "-n", "5", "taskset", "-c", "0", "python"),
+    ]
