@@ -5,7 +5,6 @@ the `cache` section of the policy file, as operators set it."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Sequence
@@ -16,12 +15,11 @@ import aiohttp
 import grpc
 import pytest
 
+from bench.sidecar_process import SidecarProcess, stop_all
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from tests.conftest import EmulatorControl, RedisServer
-from tests.e2e.test_process import spawn, wait_serving
-from tests.helpers import free_port
 
 REPLICAS = 3
 CALLS = 200
@@ -37,7 +35,7 @@ cache:
 
 @dataclass
 class Replica:
-    proc: subprocess.Popen[str]
+    proc: SidecarProcess
     grpc_port: int
     http_port: int
 
@@ -50,38 +48,20 @@ def replicas(
     policy.write_text(POLICY)
     started = []
     for _ in range(REPLICAS):
-        grpc_port, http_port = free_port(), free_port()
-        proc = spawn(
-            "serve",
-            "--upstream",
-            emulator.base_url,
-            "--redis-url",
-            redis_server.url,
-            "--policy",
-            str(policy),
-            "--grpc-listen",
-            f"127.0.0.1:{grpc_port}",
-            "--http-listen",
-            f"127.0.0.1:{http_port}",
-            "--log-level",
-            "warning",
+        proc = SidecarProcess(
+            upstream=emulator.base_url,
+            redis_url=redis_server.url,
+            policy=policy,
+            log_level="warning",
             env={"CRYPTOPAY_API_TOKEN": token},
         )
-        started.append(Replica(proc, grpc_port, http_port))
+        started.append(Replica(proc, proc.grpc_port, proc.http_port))
     try:
         for replica in started:
-            wait_serving(replica.grpc_port, replica.proc, timeout=60)
+            replica.proc.wait_serving()
         yield started
     finally:
-        for replica in started:
-            if replica.proc.poll() is None:
-                replica.proc.send_signal(signal.SIGTERM)
-        for replica in started:
-            try:
-                replica.proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                replica.proc.kill()
-                replica.proc.communicate()
+        stop_all(replica.proc for replica in started)
 
 
 async def burst(stubs: Sequence[pb_grpc.CryptoPayServiceAsyncStub]) -> list[str]:

@@ -13,7 +13,6 @@ import aiohttp
 
 from sidecar.emulator.runner import RunningEmulator
 from tests.conftest import RedisServer, sample, scrape
-from tests.e2e.test_process import wait_serving
 from tests.e2e.test_rate_limits_shared import Replica, spawn_replica
 from tests.helpers import new_token
 
@@ -44,11 +43,14 @@ async def wait_count(
 
 
 def stop(replica: Replica) -> None:
-    replica.proc.terminate()
+    # Not SidecarProcess.stop(), which would reap a killed process: a replica that did not stop
+    # gracefully within 15 s keeps returncode None, and the test's last assertion fails.
+    process = replica.proc.popen
+    process.terminate()
     try:
-        replica.proc.wait(15)
+        process.wait(15)
     except subprocess.TimeoutExpired:
-        replica.proc.kill()
+        process.kill()
 
 
 async def test_the_live_count_follows_processes_starting_and_stopping(
@@ -65,7 +67,7 @@ async def test_the_live_count_follows_processes_starting_and_stopping(
     async def start(index: int) -> Replica:
         replica = spawn_replica(emulator.base_url, redis_server.url, policy, token, tmp_path, index)
         replicas.append(replica)
-        await asyncio.to_thread(wait_serving, replica.grpc_port, replica.proc, 60.0)
+        await asyncio.to_thread(replica.proc.wait_serving)
         return replica
 
     try:
@@ -81,4 +83,4 @@ async def test_the_live_count_follows_processes_starting_and_stopping(
     finally:
         for replica in replicas:
             stop(replica)
-    assert all(r.proc.returncode is not None for r in replicas)
+    assert all(r.proc.popen.returncode is not None for r in replicas)

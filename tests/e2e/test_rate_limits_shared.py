@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -21,11 +18,11 @@ import grpc
 import pytest
 import redis.asyncio as redis
 
+from bench.sidecar_process import SidecarProcess, stop_all
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from tests.conftest import EmulatorControl, RedisServer, spawn_redis
-from tests.e2e.test_process import wait_serving
 from tests.helpers import free_port, new_token, rich_details
 
 REPLICAS = 4
@@ -44,7 +41,7 @@ rate_limits:
 
 @dataclass
 class Replica:
-    proc: subprocess.Popen[str]
+    proc: SidecarProcess
     grpc_port: int
     http_port: int
     log: Path
@@ -84,25 +81,16 @@ def module_redis() -> Iterator[RedisServer]:
 def spawn_replica(
     upstream: str, redis_url: str, policy: Path, token: str, directory: Path, index: int
 ) -> Replica:
-    grpc_port, http_port = free_port(), free_port()
     log = directory / f"replica-{index}.log"
-    with log.open("w") as sink:
-        proc = subprocess.Popen(
-            [
-                sys.executable, "-m", "sidecar", "serve",
-                "--grpc-listen", f"127.0.0.1:{grpc_port}",
-                "--http-listen", f"127.0.0.1:{http_port}",
-                "--upstream", upstream,
-                "--policy", str(policy),
-                "--redis-url", redis_url,
-                "--grace", "1",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-            text=True,
-            env={**os.environ, "CRYPTOPAY_API_TOKEN": token},
-        )  # fmt: skip
-    return Replica(proc, grpc_port, http_port, log)
+    proc = SidecarProcess(
+        upstream=upstream,
+        policy=policy,
+        redis_url=redis_url,
+        grace=1,
+        env={"CRYPTOPAY_API_TOKEN": token},
+        log=log,
+    )
+    return Replica(proc, proc.grpc_port, proc.http_port, log)
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +108,7 @@ async def cluster(
                 spawn_replica(emulator.base_url, module_redis.url, policy, token, directory, index)
             )
         for replica in running.replicas:
-            await asyncio.to_thread(wait_serving, replica.grpc_port, replica.proc, 60.0)
+            await asyncio.to_thread(replica.proc.wait_serving)
             replica.channel = grpc.aio.insecure_channel(f"127.0.0.1:{replica.grpc_port}")
             await replica.channel.channel_ready()
         yield running
@@ -128,13 +116,7 @@ async def cluster(
         for replica in running.replicas:
             if replica.channel is not None:
                 await replica.channel.close(None)
-            if replica.proc.poll() is None:
-                replica.proc.terminate()
-        for replica in running.replicas:
-            try:
-                replica.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                replica.proc.kill()
+        stop_all(replica.proc for replica in running.replicas)
 
 
 @pytest.fixture(scope="module")

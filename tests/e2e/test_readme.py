@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 
-from tests.e2e.test_process import wait_serving
+from bench.sidecar_process import wait_serving
 from tests.helpers import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -34,7 +34,8 @@ def test_quickstart_run_command_and_snippet() -> None:
         shlex.split(run), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
-        wait_serving(50051, proc)
+        # The README's own command, as typed: not a SidecarProcess, which adds its own flags.
+        wait_serving(proc, 50051, output=lambda: proc.stderr.read() if proc.stderr else "")
         snippet = code_block_after("<!-- readme-snippet: create-invoice -->", "python")
         result = subprocess.run(
             [sys.executable, "-c", snippet], capture_output=True, text=True, timeout=30

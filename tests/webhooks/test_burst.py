@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
 
 import aiohttp
 import grpc
 import redis.asyncio as redis
 
+from bench.sidecar_process import SidecarProcess
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.secrets import Secret
 from sidecar.signature import sign
 from tests.conftest import RedisServer, start_sidecar
-from tests.e2e.test_process import spawn, wait_serving
-from tests.helpers import free_port
 from tests.webhooks.conftest import WebhookStub, ingest_url, post, subscribe, update_body
 
 BURST = 500
@@ -27,27 +25,18 @@ BURST = 500
 async def test_a_burst_of_500_genuine_updates_is_stored_and_published_once(
     redis_server: RedisServer, token: str
 ) -> None:
-    grpc_port, http_port = free_port(), free_port()
-    proc = spawn(
-        "serve",
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        f"127.0.0.1:{http_port}",
-        "--upstream",
-        "http://127.0.0.1:9",  # never called
-        "--redis-url",
-        redis_server.url,
-        "--log-level",
-        "error",  # nothing to read from the pipe
+    sidecar = SidecarProcess(
+        upstream="http://127.0.0.1:9",  # never called
+        redis_url=redis_server.url,
+        log_level="error",
         env={"CRYPTOPAY_API_TOKEN": token},
     )
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
+    channel = grpc.aio.insecure_channel(sidecar.target)
     try:
-        wait_serving(grpc_port, proc, timeout=60)
+        sidecar.wait_serving()
         events = subscribe(WebhookStub(channel))
         await events.none_within(0.3)
-        url = f"http://127.0.0.1:{http_port}/webhooks/cryptopay"
+        url = f"http://127.0.0.1:{sidecar.http_port}/webhooks/cryptopay"
         bodies = [update_body(700_000 + n) for n in range(BURST)]
         go = asyncio.Event()
         # No connection reuse and no client-side limit: BURST connections at once.
@@ -79,12 +68,7 @@ async def test_a_burst_of_500_genuine_updates_is_stored_and_published_once(
             await client.aclose()
     finally:
         await channel.close(None)
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate(timeout=5)
+        sidecar.stop()
 
 
 async def test_a_stalled_redis_gets_503_and_the_redelivery_is_stored_once(

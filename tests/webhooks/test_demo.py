@@ -3,20 +3,17 @@ sidecar's own ingest, and a gRPC subscriber sees the payment."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 import grpc
 
+from bench.sidecar_process import SidecarProcess
 from sidecar.config import DEMO_TOKEN
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import types_pb2 as types
 from sidecar.signature import verify
-from tests.e2e.test_process import spawn, wait_serving
 from tests.helpers import free_port
 from tests.webhooks.conftest import WebhookStub, subscribe
 
@@ -24,22 +21,13 @@ from tests.webhooks.conftest import WebhookStub, subscribe
 async def test_demo_mode_streams_the_emulators_webhooks(
     http_session: aiohttp.ClientSession,
 ) -> None:
-    grpc_port, http_port, emulator_port = free_port(), free_port(), free_port()
-    proc = spawn(
-        "serve",
-        "--demo",
-        "--grpc-listen",
-        f"127.0.0.1:{grpc_port}",
-        "--http-listen",
-        f"127.0.0.1:{http_port}",
-        "--demo-emulator-listen",
-        f"127.0.0.1:{emulator_port}",
-        "--log-level",
-        "warning",
+    emulator_port = free_port()
+    sidecar = SidecarProcess(
+        demo=True, demo_emulator_listen=f"127.0.0.1:{emulator_port}", log_level="warning"
     )
     try:
-        wait_serving(grpc_port, proc, timeout=60)  # process start-up on a busy machine
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        sidecar.wait_serving()
+        async with grpc.aio.insecure_channel(sidecar.target) as channel:
             events = subscribe(WebhookStub(channel))
             await events.none_within(0.3)
             api = pb_grpc.CryptoPayServiceStub(channel)
@@ -56,29 +44,24 @@ async def test_demo_mode_streams_the_emulators_webhooks(
         assert event.invoice.status == types.INVOICE_STATUS_PAID
         assert verify(event.raw_body, event.signature, [DEMO_TOKEN])
     finally:
-        proc.kill()
-        proc.communicate(timeout=10)
+        sidecar.kill()
 
 
 async def test_demo_emulator_on_port_0_is_the_upstream(
     http_session: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
     """`--demo-emulator-listen 127.0.0.1:0`: the upstream is the port the emulator got."""
-    grpc_port, http_port = free_port(), free_port()
-    log = tmp_path / "sidecar.log"
-    proc = _spawn_logged(
-        log,
-        *("serve", "--demo", "--grpc-listen", f"127.0.0.1:{grpc_port}"),
-        *("--http-listen", f"127.0.0.1:{http_port}", "--demo-emulator-listen", "127.0.0.1:0"),
+    sidecar = SidecarProcess(
+        demo=True, demo_emulator_listen="127.0.0.1:0", log=tmp_path / "sidecar.log"
     )
     try:
-        wait_serving(grpc_port, proc, timeout=60)
-        lines = [json.loads(line) for line in log.read_text().splitlines() if line[:1] == "{"]
+        sidecar.wait_serving()
+        lines = sidecar.lines()
         (demo,) = [line for line in lines if line["msg"].startswith("demo mode")]
         (serving,) = [line for line in lines if line["msg"] == "cryptopay-sidecar serving"]
         emulator_url = demo["emulator_url"]
         assert not emulator_url.endswith(":0") and serving["upstream"] == emulator_url
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as channel:
+        async with grpc.aio.insecure_channel(sidecar.target) as channel:
             events = subscribe(WebhookStub(channel))
             api = pb_grpc.CryptoPayServiceStub(channel)
             created = await api.CreateInvoice(pb.CreateInvoiceRequest(asset="TON", amount="2"))
@@ -92,16 +75,4 @@ async def test_demo_emulator_on_port_0_is_the_upstream(
             events.cancel()
         assert event.invoice.invoice_id == invoice_id
     finally:
-        proc.kill()
-        proc.wait(10)
-
-
-def _spawn_logged(log: Path, *args: str) -> subprocess.Popen[str]:
-    """The sidecar with its log in a file (a pipe nobody reads could fill up)."""
-    with log.open("w") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "sidecar", *args],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        sidecar.kill()

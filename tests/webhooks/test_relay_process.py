@@ -4,19 +4,16 @@ sidecar delivers it, before the events that came after it."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bench.sidecar_process import SidecarProcess
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.policy.identity import key_digest, new_token
 from tests.conftest import RedisServer, sample, scrape
-from tests.e2e.test_process import spawn, wait_serving
-from tests.helpers import free_port
 from tests.webhooks.conftest import eventually, post_signed, update_body
 from tests.webhooks.receivers import cryptobot_receiver
 
@@ -24,9 +21,9 @@ APP = new_token()  # the app's own token, which the relayed webhooks are signed 
 
 
 class Process:
-    def __init__(self, proc: subprocess.Popen[str], http_port: int) -> None:
+    def __init__(self, proc: SidecarProcess) -> None:
         self.proc = proc
-        self.http_port = http_port
+        self.http_port = proc.http_port
 
     @property
     def ingest_url(self) -> str:
@@ -51,39 +48,23 @@ def start_sidecar_process(
         )
 
         def start() -> Process:
-            grpc_port, http_port = free_port(), free_port()
-            proc = spawn(
-                "serve",
-                "--grpc-listen",
-                f"127.0.0.1:{grpc_port}",
-                "--http-listen",
-                f"127.0.0.1:{http_port}",
-                "--upstream",
-                emulator.base_url,
-                "--redis-url",
-                redis_server.url,
-                "--policy",
-                str(path),
-                "--log-level",
-                "warning",
+            proc = SidecarProcess(
+                upstream=emulator.base_url,
+                redis_url=redis_server.url,
+                policy=path,
+                log_level="warning",
                 env={"CRYPTOPAY_API_TOKEN": token},
             )
-            process = Process(proc, http_port)
+            process = Process(proc)
             started.append(process)
-            wait_serving(grpc_port, proc, timeout=60)
+            proc.wait_serving()
             return process
 
         return start
 
     yield configure
     for process in started:
-        if process.proc.poll() is None:
-            process.proc.send_signal(signal.SIGTERM)
-        try:
-            process.proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.proc.kill()
-            process.proc.communicate(timeout=5)
+        process.proc.stop()
 
 
 async def relaying(session: aiohttp.ClientSession, process: Process) -> None:
@@ -111,7 +92,6 @@ async def test_a_killed_sidecar_loses_no_relayed_event(
         # Killed between two attempts, with the event unacknowledged: no goodbye, its lease
         # runs out on its own.
         first_sidecar.proc.kill()
-        first_sidecar.proc.wait(10)
         second_sidecar = start()
         second = update_body(1002)
         assert (await post_signed(http_session, second_sidecar.ingest_url, token, second))[0] == 200

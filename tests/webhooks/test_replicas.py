@@ -3,8 +3,6 @@ survives one replica being killed."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -12,20 +10,19 @@ import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
 
+from bench.sidecar_process import SidecarProcess
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as wpb_grpc
 from tests.conftest import EmulatorControl, RedisServer
-from tests.e2e.test_process import spawn, wait_serving
-from tests.helpers import free_port
 from tests.webhooks.conftest import WebhookStub, route_webhooks, subscribe
 
 
 @dataclass
 class Replica:
-    proc: subprocess.Popen[str]
+    proc: SidecarProcess
     channel: grpc.aio.Channel
     http_port: int
 
@@ -54,38 +51,23 @@ async def start_replicas(
     async def start(count: int) -> list[Replica]:
         spawned = []
         for _ in range(count):  # all start at once: process start-up dominates these tests
-            grpc_port, http_port = free_port(), free_port()
-            proc = spawn(
-                "serve",
-                "--grpc-listen",
-                f"127.0.0.1:{grpc_port}",
-                "--http-listen",
-                f"127.0.0.1:{http_port}",
-                "--upstream",
-                emulator.base_url,
-                "--redis-url",
-                redis_server.url,
-                "--log-level",
-                "warning",
+            proc = SidecarProcess(
+                upstream=emulator.base_url,
+                redis_url=redis_server.url,
+                log_level="warning",
                 env={"CRYPTOPAY_API_TOKEN": token},
             )
-            channel = grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}")
-            started.append(Replica(proc, channel, http_port))
-            spawned.append((grpc_port, proc))
-        for grpc_port, proc in spawned:
-            wait_serving(grpc_port, proc, timeout=60)  # start-up on a busy machine
+            channel = grpc.aio.insecure_channel(proc.target)
+            started.append(Replica(proc, channel, proc.http_port))
+            spawned.append(proc)
+        for proc in spawned:
+            proc.wait_serving()
         return started[-count:]
 
     yield start
     for replica in started:
         await replica.channel.close(None)
-        if replica.proc.poll() is None:
-            replica.proc.send_signal(signal.SIGTERM)
-        try:
-            replica.proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            replica.proc.kill()
-            replica.proc.communicate(timeout=5)
+        replica.proc.stop()
 
 
 async def pay(replica: Replica, control: EmulatorControl, token: str) -> int:
@@ -143,7 +125,6 @@ async def killed_member(a: Replica, b: Replica, control: EmulatorControl, token:
     assert acked.acknowledged == 2
 
     a.proc.kill()  # no goodbye: its events are released only by the visibility timeout
-    a.proc.wait(10)
     doomed.cancel()
     recovered = await survivor.take(2, within=20)
     assert sorted(e.event_id for e in recovered) == sorted(e.event_id for e in held)
