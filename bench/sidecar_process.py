@@ -83,6 +83,17 @@ def grpc_serving(port: int) -> bool:
     return bool(status == health_pb2.HealthCheckResponse.SERVING)
 
 
+def terminate(popen: subprocess.Popen[Any], timeout: float) -> None:
+    """SIGTERM, then SIGKILL if the process has not exited within `timeout` s."""
+    if popen.poll() is None:
+        popen.send_signal(signal.SIGTERM)
+        try:
+            popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait(5)
+
+
 def wait_serving(
     popen: subprocess.Popen[Any],
     port: int,
@@ -209,13 +220,7 @@ class SidecarProcess:
     def stop(self, timeout: float = 15.0) -> list[dict[str, Any]]:
         """SIGTERM (a graceful drain), SIGKILL if it has not exited within `timeout` s; its
         JSON log lines."""
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait(5)
+        terminate(self.popen, timeout)
         self._ended()
         return self.lines()
 
