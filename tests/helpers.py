@@ -1,16 +1,17 @@
-"""Shared test helpers (not fixtures): sample payloads, tokens, free ports."""
+"""Shared test helpers (not fixtures): sample payloads, tokens, free ports, waiting."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import inspect
 import secrets
 import socket
 import string
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from sidecar import mapping
 from sidecar.policy import build
@@ -24,6 +25,8 @@ FIXTURES = REPO / "tests" / "fixtures"
 # them run when a `shared/` folder sits beside the clone (CI has one), and are skipped otherwise.
 CAPTURES = REPO.parent / "shared" / "fixtures"
 CAPTURED = "shared:"
+
+T = TypeVar("T")
 
 
 def fixture_path(name: str) -> Path:
@@ -75,13 +78,62 @@ def rich_details(error: Any) -> dict[str, Any]:
     return out
 
 
-async def eventually(condition: Callable[[], bool], within: float = 10.0) -> None:
-    """Polls `condition` until it holds; fails after `within` seconds (generous on purpose)."""
+@overload
+async def eventually(
+    condition: Callable[[], Awaitable[T | None]], what: str, *, within: float = 10.0
+) -> T: ...
+@overload
+async def eventually(
+    condition: Callable[[], T | None], what: str, *, within: float = 10.0
+) -> T: ...
+async def eventually(condition: Callable[[], Any], what: str, *, within: float = 10.0) -> Any:
+    """Polls `condition` (sync or async) until it gives a truthy value, and returns that value
+    (never None, so a check may answer None for "not yet").
+
+    Fails after `within` seconds with `what` (what was awaited) and the last value seen; the
+    limit also cuts a check in progress short. Exceptions from the condition propagate.
+    """
+    last: Any = None
+    delay = _FIRST_POLL
+    try:
+        async with asyncio.timeout(within) as scope:
+            while True:
+                value = condition()
+                if inspect.isawaitable(value):
+                    value = await value
+                if value:
+                    return value
+                last = value
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_POLL)
+    except TimeoutError:
+        if not scope.expired():
+            raise  # the condition's own timeout, not ours
+        raise AssertionError(_timed_out(what, within, last)) from None
+
+
+def eventually_sync(condition: Callable[[], T | None], what: str, *, within: float = 10.0) -> T:
+    """`eventually` for synchronous code (blocking gRPC stubs, subprocess fixtures): blocks the
+    thread between checks, and cannot interrupt a check in progress."""
     deadline = time.monotonic() + within
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {within} s")
-        await asyncio.sleep(0.005)
+    delay = _FIRST_POLL
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(_timed_out(what, within, value))
+        time.sleep(delay)
+        delay = min(delay * 2, _MAX_POLL)
+
+
+# Quick to notice a change in this process, gentle on a busy machine for a slow one.
+_FIRST_POLL = 0.005
+_MAX_POLL = 0.05
+
+
+def _timed_out(what: str, within: float, last: object) -> str:
+    return f"timed out after {within:g} s waiting for {what} (last seen: {last!r})"
 
 
 def snapshot(sections: Mapping[str, Any]) -> PolicySnapshot:

@@ -25,7 +25,7 @@ from sidecar.methods import BY_RPC
 from sidecar.outcome import Delivery, Outcome
 from sidecar.pipeline import Call
 from sidecar.store_base import StoreUnavailable
-from tests.helpers import snapshot
+from tests.helpers import eventually, snapshot
 
 RULE = MethodRule(ttl=60, stale_while_revalidate=30, max_stale=300, invalid_ttl=5)
 CONFIG = CacheConfig(
@@ -125,11 +125,20 @@ def step(clock: Clock) -> CacheStep:
 
 async def settle(step: CacheStep) -> None:
     """Waits for background refreshes."""
-    for _ in range(100):
-        if not step._tasks:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("background refresh did not finish")
+    await eventually(lambda: not step._tasks, "the background refreshes to finish", within=1)
+
+
+class WaitCountingStore(MemoryStore):
+    """The memory store, counting the callers waiting in it for another caller's refresh."""
+
+    waiting = 0
+
+    async def wait(self, key: str, seen: float | None, within: float) -> None:
+        self.waiting += 1
+        try:
+            await super().wait(key, seen, within)
+        finally:
+            self.waiting -= 1
 
 
 async def test_miss_then_hit(step: CacheStep, clock: Clock) -> None:
@@ -154,12 +163,17 @@ async def test_methods_without_a_rule_pass_through(step: CacheStep) -> None:
     assert upstream.calls == 2
 
 
-async def test_concurrent_misses_make_one_upstream_call(step: CacheStep) -> None:
+async def test_concurrent_misses_make_one_upstream_call(clock: Clock) -> None:
+    store = WaitCountingStore(clock=clock)
+    step = CacheStep(store, CONFIG, scope="app")
     upstream = Upstream(ok(rates()))
     upstream.gate = asyncio.Event()
     calls = [new_call() for _ in range(50)]
     tasks = [asyncio.create_task(step.run(c, upstream)) for c in calls]
-    await asyncio.sleep(0.05)
+    await eventually(
+        lambda: upstream.calls == 1 and store.waiting == 49,
+        "one call at the upstream and the others waiting for it",
+    )
     upstream.gate.set()
     outcomes = await asyncio.gather(*tasks)
     assert all(o.response == rates() for o in outcomes)
@@ -180,10 +194,8 @@ async def test_stale_while_revalidate(step: CacheStep, clock: Clock) -> None:
         assert trailers(call)["cryptopay-cache"] == "stale"
         assert trailers(call)["cryptopay-cache-stale"] == "revalidating"
         assert 70 <= float(trailers(call)["cryptopay-cache-age"]) < 71
-    for _ in range(100):  # let the background refresh start
-        if upstream.calls == 2:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: upstream.calls == 2, "the background refresh to start", within=1)
+    # Nothing else may start meanwhile: a moment with the refresh held shows none does.
     await asyncio.sleep(0.05)
     assert upstream.calls == 2  # one background refresh for all five
     upstream.gate.set()
@@ -274,7 +286,10 @@ async def test_a_fallback_that_ages_past_max_stale_is_not_served(
     clock.advance(RULE.max_stale - 0.1)  # still usable when read...
     upstream.gate = asyncio.Event()
     pending = asyncio.create_task(step.run(new_call(), upstream))
-    await asyncio.sleep(0.2)  # ...but not once the refresh has failed
+    await eventually(lambda: upstream.calls == 2, "the refresh to reach the upstream")
+    # ...but not once the refresh has failed: real time passing while it is held is what ages
+    # the fallback past max_stale, so this waits.
+    await asyncio.sleep(0.2)
     upstream.gate.set()
     outcome = await pending
     assert outcome.error is not None and outcome.error.code is grpc.StatusCode.UNAVAILABLE
@@ -357,7 +372,7 @@ async def test_a_waiter_serves_stale_before_its_deadline(step: CacheStep, clock:
     clock.advance(100)
     upstream.gate = asyncio.Event()
     leader = asyncio.create_task(step.run(new_call(), upstream))
-    await asyncio.sleep(0.02)
+    await eventually(lambda: upstream.calls == 2, "the leader to reach the upstream")
     waiter = new_call(deadline=0.3)
     started = time.monotonic()
     assert (await step.run(waiter, upstream)).response == rates("5")
@@ -372,7 +387,7 @@ async def test_a_waiter_with_nothing_to_serve_gets_a_clear_error(step: CacheStep
     upstream = Upstream(ok(rates()))
     upstream.gate = asyncio.Event()
     leader = asyncio.create_task(step.run(new_call(), upstream))
-    await asyncio.sleep(0.02)
+    await eventually(lambda: upstream.calls == 1, "the leader to reach the upstream")
     with pytest.raises(RpcError) as info:
         await step.run(new_call(deadline=0.2), upstream)
     assert info.value.code is grpc.StatusCode.DEADLINE_EXCEEDED
@@ -392,7 +407,7 @@ async def test_a_caller_that_gives_up_does_not_waste_the_refresh(step: CacheStep
     upstream = Upstream(ok(rates()))
     upstream.gate = asyncio.Event()
     leader = asyncio.create_task(step.run(new_call(), upstream))
-    await asyncio.sleep(0.02)
+    await eventually(lambda: upstream.calls == 1, "the leader to reach the upstream")
     leader.cancel()  # e.g. the caller's deadline passed and gRPC cancelled the handler
     await asyncio.gather(leader, return_exceptions=True)
     upstream.gate.set()

@@ -6,13 +6,16 @@ import argparse
 import asyncio
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
 from sidecar.emulator import EmulatorConfig, add_arguments, config_from_args, serve_forever
 from sidecar.emulator.runner import parse_listen, run_from_args
+from tests.helpers import eventually
 
 from .conftest import TOKEN, Api, StartEmulator
 
@@ -85,18 +88,27 @@ async def test_start_emulator_urls(start: StartEmulator) -> None:
     assert emu.api_url == emu.base_url + "/api"
 
 
+def answers(
+    session: aiohttp.ClientSession, url: str, **request: Any
+) -> Callable[[], Awaitable[bool]]:
+    """A check that `url` answers 200; False while nothing listens there yet."""
+
+    async def check() -> bool:
+        try:
+            async with session.get(url, **request) as response:
+                assert response.status == 200
+                return True
+        except aiohttp.ClientConnectionError:
+            return False
+
+    return check
+
+
 async def test_serve_forever_until_the_stop_event(session: aiohttp.ClientSession) -> None:
     port, stop = free_port(), asyncio.Event()
     server = asyncio.create_task(serve_forever(EmulatorConfig(), "127.0.0.1", port, stop))
     url = f"http://127.0.0.1:{port}/api/getMe"
-    async with asyncio.timeout(5):
-        while True:
-            try:
-                async with session.get(url, headers={"Crypto-Pay-API-Token": TOKEN}) as r:
-                    assert r.status == 200
-                    break
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.02)
+    await eventually(answers(session, url, headers={"Crypto-Pay-API-Token": TOKEN}), url, within=5)
     stop.set()
     await asyncio.wait_for(server, 5)
 
@@ -104,14 +116,8 @@ async def test_serve_forever_until_the_stop_event(session: aiohttp.ClientSession
 async def test_run_from_args_for_the_main_cli(session: aiohttp.ClientSession) -> None:
     port, stop = free_port(), asyncio.Event()
     server = asyncio.create_task(run_from_args(parse(f"--listen=127.0.0.1:{port}"), stop))
-    async with asyncio.timeout(5):
-        while True:
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/_emulator/health") as r:
-                    assert r.status == 200
-                    break
-            except aiohttp.ClientConnectionError:
-                await asyncio.sleep(0.02)
+    url = f"http://127.0.0.1:{port}/_emulator/health"
+    await eventually(answers(session, url), url, within=5)
     stop.set()
     await asyncio.wait_for(server, 5)
 
@@ -132,14 +138,7 @@ async def test_python_dash_m_serves(session: aiohttp.ClientSession) -> None:
     )
     try:
         emu_url = f"http://127.0.0.1:{port}"
-        async with asyncio.timeout(10):
-            while True:
-                try:
-                    async with session.get(f"{emu_url}/_emulator/health") as response:
-                        assert response.status == 200
-                        break
-                except aiohttp.ClientConnectionError:
-                    await asyncio.sleep(0.05)
+        await eventually(answers(session, f"{emu_url}/_emulator/health"), emu_url, within=10)
 
         class Remote:
             base_url, api_url = emu_url, emu_url + "/api"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
 
 from sidecar.signature import HEADER, verify
+from tests.helpers import eventually
 
 from .conftest import OTHER_TOKEN, TIMESTAMP, TOKEN, Api, FakeClock, StartEmulator
 
@@ -59,15 +60,6 @@ async def receiver(clock: FakeClock) -> AsyncIterator[Receiver]:
     await server.stop()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]]) -> None:
-    """Poll ``check`` for up to 5 s."""
-    for _ in range(500):
-        if await check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("condition not met within 5 s")
-
-
 async def deliveries(api: Api) -> list[Any]:
     return list(await api.control_ok("GET", "/webhooks"))
 
@@ -84,7 +76,7 @@ async def test_paid_invoice_is_delivered_signed(api: Api, receiver: Receiver) ->
     async def delivered() -> bool:
         return bool(receiver.bodies)
 
-    await eventually(delivered)
+    await eventually(delivered, "the delivery", within=5)
     (body,), (headers,) = receiver.bodies, receiver.headers
     assert verify(body, headers[HEADER], [TOKEN])
     assert not verify(body, headers[HEADER], [OTHER_TOKEN])
@@ -130,7 +122,7 @@ async def test_redelivery_while_the_receiver_is_down(api: Api, receiver: Receive
         (log,) = await deliveries(api)
         return len(log["attempts"]) >= 2
 
-    await eventually(failed_twice)
+    await eventually(failed_twice, "two failed attempts", within=5)
     await receiver.start()  # same port
     async with asyncio.timeout(5):
         await api.emu.context.webhooks.wait_idle()
@@ -191,6 +183,6 @@ async def test_stop_cancels_pending_deliveries(start: StartEmulator, session: An
     async def attempted() -> bool:
         return bool(delivery.attempts)
 
-    await eventually(attempted)
+    await eventually(attempted, "a first attempt", within=5)
     await emu.stop()
     assert delivery.state == "cancelled"

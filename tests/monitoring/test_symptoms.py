@@ -7,7 +7,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -26,7 +25,7 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.telemetry import metrics
 from tests.conftest import RedisServer, spawn_redis
 from tests.e2e.test_process import spawn
-from tests.helpers import REPO, free_port, new_token, rich_details
+from tests.helpers import REPO, eventually_sync, free_port, new_token, rich_details
 from tests.monitoring.artifacts import (
     RUNBOOK,
     alerts,
@@ -78,13 +77,6 @@ def value(families: list[Metric], name: str, **labels: str) -> float:
     return 0.0
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def reason(error: grpc.RpcError) -> str:
     info = rich_details(error).get("ErrorInfo")
     return str(info.reason) if info is not None else ""
@@ -133,7 +125,9 @@ def emulator_process() -> Iterator[str]:
     proc = spawn("emulator", "--listen", f"127.0.0.1:{port}")
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: http_get(port, "/_emulator/faults")[0] == 200, "the emulator")
+        eventually_sync(
+            lambda: http_get(port, "/_emulator/faults")[0] == 200, "the emulator", within=20
+        )
         yield url
     finally:
         proc.terminate()
@@ -228,15 +222,18 @@ def logs_and_scrape(
 
         # A policy rejected on reload: the previous one stays active.
         policy.write_text("version: 2\n", encoding="utf-8")
-        wait_for(
+        eventually_sync(
             lambda: json.loads(http_get(sidecar.http_port, "/policy")[1])["last_reload_error"],
             "the reload to be rejected",
+            within=20,
         )
         families = scrape(sidecar.http_port)
 
         # Redis down: not ready with the reason, keyed calls and capped calls refused.
         redis_server.stop()
-        wait_for(lambda: http_get(sidecar.http_port, "/readyz")[0] == 503, "not ready")
+        eventually_sync(
+            lambda: http_get(sidecar.http_port, "/readyz")[0] == 503, "not ready", within=20
+        )
         _, body = http_get(sidecar.http_port, "/readyz")
         assert json.loads(body)["reason"].startswith("redis: ")
         down = scrape(sidecar.http_port)
@@ -264,7 +261,9 @@ def logs_and_scrape(
 
         # Redis back: ready again, by itself.
         redis_server.start()
-        wait_for(lambda: http_get(sidecar.http_port, "/readyz")[0] == 200, "ready again")
+        eventually_sync(
+            lambda: http_get(sidecar.http_port, "/readyz")[0] == 200, "ready again", within=20
+        )
     finally:
         lines = sidecar.stop()
     yield lines, families

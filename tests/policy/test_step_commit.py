@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sidecar.policy.reload import PolicyHolder, load
 from sidecar.spend.memory import MemorySpendStore
 from sidecar.spend.store import Bucket, Reservation, SpendStore
 from sidecar.store_base import StoreUnavailable
+from tests.helpers import eventually
 
 POLICY = """
 version: 1
@@ -98,10 +100,13 @@ async def test_a_refused_commit_is_retried_and_outlives_the_lease(
     memory = MemorySpendStore()
     flaky = Unreachable(memory, failures=5)  # two in the call, three more in the background
     policy_step = step.PolicyStep(holder, flaky, "app", lease=1.0)
+    reserved = time.monotonic()
     await transfer_through(policy_step, "6")
     assert flaky.failures == 3
-    await asyncio.sleep(1.3)  # past the lease: the commit got through before it ended
-    assert flaky.failures == 0
+    await eventually(lambda: flaky.failures == 0, "the commit to get through", within=1.3)
+    assert time.monotonic() - reserved < 1.0  # before the lease ended
+    # What is tested is that the spend outlives the lease: wait until it is over.
+    await asyncio.sleep(max(0.0, reserved + 1.3 - time.monotonic()))
     with pytest.raises(RpcError, match="denied by policy rule spend_caps"):
         await transfer_through(policy_step, "4.01")
 
@@ -115,5 +120,8 @@ async def test_a_store_gone_for_the_whole_lease_is_reported(
     policy_step = step.PolicyStep(holder, flaky, "app", lease=0.5)
     with caplog.at_level(logging.ERROR, logger="sidecar.policy.step"):
         await transfer_through(policy_step, "6")
-        await asyncio.sleep(0.8)
-    assert any("for the whole lease" in r.getMessage() for r in caplog.records)
+        await eventually(
+            lambda: any("for the whole lease" in r.getMessage() for r in caplog.records),
+            "the report at the end of the lease",
+            within=5,
+        )

@@ -3,7 +3,6 @@ go back to the shared buckets when Redis answers again. Real redis-server, reall
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import time
@@ -11,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from sidecar.ratelimit.backend import COOLDOWN, Pause, Request
+from sidecar.ratelimit.backend import COOLDOWN, Decision, Pause, Request
 from sidecar.ratelimit.config import BucketConfig, parse_rate
 from sidecar.ratelimit.fallback import FallbackBackend
 from sidecar.ratelimit.gcra import Limit
@@ -68,11 +67,12 @@ async def test_redis_down_then_back(
     assert events(caplog) == ["ratelimit_degraded"]  # once, not once per call
 
     redis_server.start()
-    deadline = time.monotonic() + 10
-    decision = await fallback.decide(ask())
-    while not decision.shared and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
+
+    async def shared_decision() -> Decision | None:
         decision = await fallback.decide(ask())
+        return decision if decision.shared else None
+
+    decision = await eventually(shared_decision, "a decision by Redis again", within=10)
     assert decision.shared and decision.allowed  # the restarted Redis has a full bucket
     assert not fallback.degraded
     check = reported()
@@ -120,7 +120,7 @@ async def test_without_calls_a_background_probe_notices_redis_is_back(
     redis_server.stop()
     assert not (await fallback.decide(ask())).shared
     redis_server.start()
-    await eventually(lambda: not fallback.degraded)  # no call made meanwhile
+    await eventually(lambda: not fallback.degraded, "the probe to notice")  # no call meanwhile
     assert (await fallback.decide(ask())).shared
 
 

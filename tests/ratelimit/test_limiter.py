@@ -81,7 +81,7 @@ async def test_wait_for_a_slot() -> None:
     step = limiter({"app": {"rate": "20/s", "burst": 1}})  # a slot every 50 ms
     await step.acquire(call())
     waiter = asyncio.create_task(step.acquire(call(timeout=5)))
-    await eventually(lambda: step.waiting == 1)
+    await eventually(lambda: step.waiting == 1, "the call to wait for its slot")
     assert step.waiting == 1
     await waiter
     assert step.waiting == 0
@@ -109,7 +109,7 @@ async def test_the_waiting_queue_is_bounded() -> None:
     step = limiter({"max_queue": 1, "app": {"rate": "1/s", "burst": 1}})
     await step.acquire(call())
     waiter = asyncio.create_task(step.acquire(call(timeout=5)))
-    await eventually(lambda: step.waiting == 1)
+    await eventually(lambda: step.waiting == 1, "the first call to wait")
     with pytest.raises(RpcError) as info:
         await step.acquire(call(timeout=5))
     assert info.value.reason == "RATE_LIMIT_QUEUE_FULL"
@@ -214,7 +214,7 @@ class SlowBackend(MemoryBackend):
     """Answers after a moment, as a shared store does."""
 
     async def decide(self, request: Request) -> Decision:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.01)  # the latency is the point: the crowd arrives meanwhile
         return await super().decide(request)
 
 
@@ -224,7 +224,7 @@ async def test_a_crowd_arriving_at_once_cannot_overrun_the_queue() -> None:
     tasks = [asyncio.create_task(step.acquire(call(timeout=300))) for _ in range(10)]
     # The first three hold the queue's places while they ask: one goes at once, two wait
     # (one and two minutes). The other seven are refused at once.
-    await eventually(lambda: sum(t.done() for t in tasks) == 8)
+    await eventually(lambda: sum(t.done() for t in tasks) == 8, "seven refusals and one slot")
     reasons = [t.exception().reason for t in tasks if t.done() and t.exception()]  # type: ignore[union-attr]
     assert reasons == ["RATE_LIMIT_QUEUE_FULL"] * 7
     assert step.waiting == 2

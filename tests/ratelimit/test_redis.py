@@ -19,7 +19,7 @@ from sidecar.redis_connection import connect
 from sidecar.secrets import Secret
 from tests.conftest import RedisServer, spawn_redis
 from tests.contract.test_ratelimit_backend import bucket
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 from tests.tools import require_tool
 
 
@@ -142,13 +142,15 @@ def cluster() -> Iterator[str]:
 async def test_the_scripts_run_on_redis_cluster(cluster: str) -> None:
     client = connect(Secret(cluster))
     backend = RedisBackend(client)
+
+    async def answers() -> bool:
+        try:
+            return bool(await client.ping())
+        except Exception:  # whatever a cluster still agreeing on its slots raises
+            return False
+
     try:
-        for _ in range(100):  # the cluster needs a moment to agree on its slots
-            try:
-                await client.ping()
-                break
-            except Exception:
-                await asyncio.sleep(0.1)
+        await eventually(answers, "the cluster to agree on its slots", within=10)
         app, caller = bucket("app", burst=2), bucket("caller:x", burst=5)
         for scope in ("a", "b", "c", "d"):  # scopes land on different nodes
             allowed = [

@@ -40,7 +40,9 @@ async def test_heartbeats_count_live_replicas_and_keep_the_last_count(
         assert await a.beat() == 1
         await b.beat()
         assert await a.beat() == 2
-        await asyncio.sleep(0.6)  # b stops beating (a SIGKILL): its registration lapses
+        # b stops beating (a SIGKILL): its registration lapses once the ttl has passed. The
+        # lapse is what is tested, so this waits out the ttl itself.
+        await asyncio.sleep(0.6)
         assert await a.beat() == 1
         await b.beat()
         assert await a.beat() == 2

@@ -16,6 +16,7 @@ from sidecar.telemetry.health import (
     relaxed_for,
     watch_redis,
 )
+from tests.helpers import eventually
 
 UP = Check("redis", True, "ok")
 DOWN = Check("redis", False, "connection refused")
@@ -68,7 +69,7 @@ async def test_readiness_publishes_each_change_and_ends_on_the_latest() -> None:
     published: list[bool] = []
 
     async def publish(verdict: Verdict) -> None:
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # a publisher that yields, so changes can overtake it
         published.append(verdict.ready)
 
     readiness.add_publisher(publish)
@@ -132,13 +133,13 @@ async def test_watch_redis_reports_loss_and_recovery() -> None:
     try:
         for up in (True, False, True):
             client.up = up
-            for _ in range(500):
+
+            async def reported(up: bool = up) -> Check | None:
                 check = await state()
-                if check is not None and check.ok is up:
-                    break
-                await asyncio.sleep(0.01)
-            check = await state()
-            assert check is not None and check.ok is up
+                return check if check is not None and check.ok is up else None
+
+            check = await eventually(reported, f"the probe to report up={up}", within=5)
+            assert check.ok is up
             if not up:
                 assert check.reason.startswith("ConnectionError: Error 111")
     finally:

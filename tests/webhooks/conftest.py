@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,9 +15,11 @@ import pytest
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2_grpc as wpb_grpc
+from sidecar.server import Sidecar
 from sidecar.signature import HEADER, sign
 from sidecar.webhooks.events import EventId
 from tests.conftest import EmulatorControl, RunningSidecar, start_sidecar
+from tests.helpers import eventually
 
 WebhookStub = wpb_grpc.WebhookServiceStub
 
@@ -133,11 +135,13 @@ def subscribe(stub: wpb_grpc.WebhookServiceAsyncStub, **request: Any) -> Events:
     return Events(stub.Subscribe(wpb.SubscribeRequest(**request)))
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 20.0) -> None:
-    """Polls `check` (state in another process or in Redis has no event to wait on)."""
-    async with asyncio.timeout(within):
-        while not await check():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+async def subscribed(sidecar: Sidecar, count: int = 1) -> None:
+    """Waits until `count` Subscribe streams are open in this (in-process) sidecar. With the
+    in-memory log a broadcast stream has its "from now on" cursor by the time it is counted:
+    nothing between the count and reading the cursor waits."""
+    hub = sidecar.webhooks
+    assert hub is not None
+    await eventually(lambda: hub.subscribers == count, f"{count} open streams", within=20)
 
 
 async def joined(running: RunningSidecar, group: str, consumer: str) -> None:
@@ -148,7 +152,7 @@ async def joined(running: RunningSidecar, group: str, consumer: str) -> None:
     async def member_in() -> bool:
         return (group, consumer) in hub.members
 
-    await eventually(member_in)
+    await eventually(member_in, f"{consumer} in group {group}", within=20)
 
 
 async def route_webhooks(control: EmulatorControl, token: str, url: str | None) -> None:

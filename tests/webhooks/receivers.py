@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 from tests.tools import unavailable
 
 try:
@@ -160,9 +160,7 @@ async def cryptobot_receiver(token: str, path: str = "/webhook") -> AsyncIterato
     config = uvicorn.Config(record, host="127.0.0.1", port=port, log_level="critical")
     server = uvicorn.Server(config)
     task = asyncio.get_running_loop().create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+    await eventually(lambda: server.started, "uvicorn to start", within=10)
     receiver.url = f"http://127.0.0.1:{port}{listener.url}"
     try:
         yield receiver

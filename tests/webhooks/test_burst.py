@@ -17,6 +17,7 @@ from sidecar.emulator.runner import RunningEmulator
 from sidecar.secrets import Secret
 from sidecar.signature import sign
 from tests.conftest import RedisServer, start_sidecar
+from tests.helpers import eventually
 from tests.webhooks.conftest import WebhookStub, ingest_url, post, subscribe, update_body
 
 BURST = 500
@@ -42,14 +43,16 @@ async def test_a_burst_of_500_genuine_updates_is_stored_and_published_once(
         # No connection reuse and no client-side limit: BURST connections at once.
         connector = aiohttp.TCPConnector(limit=0, force_close=True)
         async with aiohttp.ClientSession(connector=connector) as session:
+            at_the_line: list[bytes] = []
 
             async def one(body: bytes) -> int:
+                at_the_line.append(body)
                 await go.wait()
                 status, _answer = await post(session, url, body, sign(token, body))
                 return status
 
             tasks = [asyncio.create_task(one(body)) for body in bodies]
-            await asyncio.sleep(0.1)
+            await eventually(lambda: len(at_the_line) == BURST, "every sender at the line")
             go.set()
             statuses = await asyncio.gather(*tasks)
         assert {status: statuses.count(status) for status in set(statuses)} == {200: BURST}

@@ -114,7 +114,7 @@ async def test_signal_does_not_lose_a_notify_before_the_wait() -> None:
     signal.notify()
     await asyncio.wait_for(signal.wait(seen, 10), 1)  # returns at once
     waiter = asyncio.create_task(signal.wait(signal.version, 10))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # one turn of the loop: the waiter is waiting (no timing involved)
     signal.notify()
     await asyncio.wait_for(waiter, 1)
     await signal.wait(signal.version, 0.01)  # times out quietly

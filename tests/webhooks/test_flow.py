@@ -23,6 +23,7 @@ from tests.webhooks.conftest import (
     ingest_url,
     post_signed,
     subscribe,
+    subscribed,
     update_body,
 )
 
@@ -42,7 +43,7 @@ async def test_paid_invoice_reaches_a_subscriber_verified(
 ) -> None:
     stub = WebhookStub(hooked.channel)
     stream = subscribe(stub)
-    await asyncio.sleep(0.2)  # let the subscription start before the payment
+    await subscribed(hooked.sidecar)  # before the payment
     invoice_id = await create_and_pay(hooked, control, description="Заказ ₽")
     [event] = await stream.take(1)
     stream.cancel()
@@ -110,7 +111,7 @@ async def test_slow_subscriber_blocks_neither_ingest_nor_others(
         )
         slow_call = WebhookStub(slow_channel).Subscribe(wpb.SubscribeRequest())
         fast = subscribe(stub)
-        await asyncio.sleep(0.2)
+        await subscribed(running.sidecar, 2)
         url = ingest_url(running)
         count = 300
         for n in range(1, count + 1):

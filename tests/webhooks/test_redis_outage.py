@@ -9,9 +9,9 @@ from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.secrets import Secret
 from tests.conftest import EmulatorControl, RedisServer, start_sidecar
+from tests.helpers import eventually
 from tests.webhooks.conftest import (
     WebhookStub,
-    eventually,
     ingest_url,
     route_webhooks,
     subscribe,
@@ -49,7 +49,7 @@ async def test_redis_outage_answers_503_then_delivers_each_event_once(
             log = await deliveries(control, token)
             return all(any(a.get("status") == 503 for a in log[i]["attempts"]) for i in during)
 
-        await eventually(all_refused_with_503)
+        await eventually(all_refused_with_503, "every delivery refused with 503", within=20)
         await events.none_within(0.5)
 
         redis_server.start()

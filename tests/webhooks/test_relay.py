@@ -26,7 +26,8 @@ from tests.conftest import (
     RunningSidecar,
     start_sidecar,
 )
-from tests.webhooks.conftest import eventually, ingest_url, route_webhooks
+from tests.helpers import eventually
+from tests.webhooks.conftest import ingest_url, route_webhooks
 from tests.webhooks.receivers import aiocryptopay_receiver, cryptobot_receiver
 
 SHOP = new_token()  # the app on aiocryptopay
@@ -79,7 +80,7 @@ class App:
         async def ready() -> bool:
             return sorted(self.relays) == sorted(callers) and self.holding() == set(callers)
 
-        await eventually(ready, within=10)
+        await eventually(ready, f"relaying for {callers}", within=10)
 
     async def reload(self, text: str) -> None:
         self.path.write_text(text)
@@ -208,11 +209,17 @@ async def test_reloads_add_retarget_and_remove_a_relay(make_app: MakeApp) -> Non
 
         # Removed: the worker stops and frees the caller's lease.
         await app.reload(policy())
-        await eventually(lambda: _no_relays(app), within=10)
+        await eventually(lambda: _no_relays(app), "the relay to stop", within=10)
         hub = app.running.sidecar.webhooks
         assert hub is not None
-        # The worker drops the lease as it stops, just after it leaves the relays.
-        await eventually(lambda: hub.event_log.hold_lease("relay:bot", "someone-else", 1000))
+        # The worker is stopped in the background once removed, so its lease is dropped a moment
+        # later; sooner than a lease left to expire could be free (a 5 s ttl renewed at least
+        # every 2 s), so that would fail this.
+        await eventually(
+            lambda: hub.event_log.hold_lease("relay:bot", "someone-else", 1000),
+            "the removed worker's lease to be free",
+            within=2,
+        )
 
 
 async def _no_relays(app: App) -> bool:
@@ -231,7 +238,7 @@ async def test_replicas_share_the_callers_and_hand_over_on_shutdown(
             held_a, held_b = a.holding(), b.holding()
             return held_a | held_b == {"shop", "bot"} and not held_a & held_b
 
-        await eventually(each_caller_on_one_replica, within=15)
+        await eventually(each_caller_on_one_replica, "each caller on one replica", within=15)
         paid = [await a.pay() for _ in range(2)]
         await shop.wait(lambda r: len(r.accepted) == 2)
         await bot.wait(lambda r: len(r.accepted) == 2)
@@ -240,7 +247,9 @@ async def test_replicas_share_the_callers_and_hand_over_on_shutdown(
         # replica relays the next event.
         leaving, staying = (a, b) if "bot" in a.holding() else (b, a)
         await leaving.running.sidecar.stop()
-        await eventually(lambda: _holds(staying, "bot"), within=10)
+        await eventually(
+            lambda: _holds(staying, "bot"), "the other replica to take over", within=10
+        )
         await route_webhooks(staying.control, staying.running.token, ingest_url(staying.running))
         paid.append(await staying.pay())
         await bot.wait(lambda r: len(r.accepted) == 3)

@@ -14,7 +14,8 @@ from bench.sidecar_process import SidecarProcess
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.policy.identity import key_digest, new_token
 from tests.conftest import RedisServer, sample, scrape
-from tests.webhooks.conftest import eventually, post_signed, update_body
+from tests.helpers import eventually
+from tests.webhooks.conftest import post_signed, update_body
 from tests.webhooks.receivers import cryptobot_receiver
 
 APP = new_token()  # the app's own token, which the relayed webhooks are signed with
@@ -72,7 +73,7 @@ async def relaying(session: aiohttp.ClientSession, process: Process) -> None:
         samples = await scrape(session, process.http_port)
         return sample(samples, "cryptopay_sidecar_webhook_relay_active", caller="app") == 1
 
-    await eventually(active, within=20)
+    await eventually(active, "the relay to be active", within=20)
 
 
 async def test_a_killed_sidecar_loses_no_relayed_event(

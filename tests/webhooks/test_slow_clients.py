@@ -16,7 +16,8 @@ from sidecar import http_server
 from sidecar.emulator.runner import RunningEmulator
 from sidecar.http_limits import HttpLimits
 from tests.conftest import RunningSidecar, Samples, sample, scrape, start_sidecar
-from tests.webhooks.conftest import eventually, ingest_url, post_signed, update_body
+from tests.helpers import eventually
+from tests.webhooks.conftest import ingest_url, post_signed, update_body
 
 CLOSED = "cryptopay_sidecar_http_connections_closed_total"
 LIMITS = HttpLimits(header_timeout=0.5, body_timeout=0.5, idle_timeout=1.0, max_connections=64)
@@ -64,7 +65,7 @@ async def no_connections(running: RunningSidecar) -> None:
     async def none_open() -> bool:
         return http_server.open_connections(runner) == 0
 
-    await eventually(none_open)
+    await eventually(none_open, "every connection to close", within=20)
 
 
 async def scrape_once(running: RunningSidecar) -> Samples:
@@ -81,7 +82,7 @@ async def trickle(writer: asyncio.StreamWriter, data: bytes, every: float = 0.05
         for byte in data:
             writer.write(bytes([byte]))
             await writer.drain()
-            await asyncio.sleep(every)
+            await asyncio.sleep(every)  # the trickle is the attack under test
 
 
 async def test_slowloris_heads_and_bodies_are_cut_off_while_updates_go_through(
@@ -149,7 +150,9 @@ async def test_connections_beyond_the_cap_cannot_lock_out_an_update(
             writer.write(b"GET /healthz HTTP/1.1\r\nHost: sidecar\r\n\r\n")
             await writer.drain()
             assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 200")
-        await asyncio.sleep(1.2)  # idle long enough to be closed to make room
+        # Idle long enough (IDLE_AFTER, 1 s) to be closed to make room: idleness is measured in
+        # time, so this waits it out.
+        await asyncio.sleep(1.2)
         # A genuine update on a new connection gets through: an idle one made room.
         fresh = aiohttp.TCPConnector(force_close=True)
         async with aiohttp.ClientSession(connector=fresh) as session:
@@ -158,7 +161,9 @@ async def test_connections_beyond_the_cap_cannot_lock_out_an_update(
         # Now four silent connections (not idle: each may be starting a request) fill the cap:
         # the next connection is closed at once, and nothing else is.
         silent = [await connect(running) for _ in range(4)]
-        await asyncio.sleep(0.2)
+        # Each one past the first closed an idle kept one: all four closed means all four in.
+        for reader, _writer in kept:
+            await closed_within(reader, PATIENCE)
         extra_reader, extra_writer = await connect(running)
         assert await closed_within(extra_reader, PATIENCE) == b""
         for _reader, writer in [*kept, *silent, (extra_reader, extra_writer)]:
