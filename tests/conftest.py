@@ -4,7 +4,6 @@ Everything talks over real sockets: gRPC to the sidecar, HTTP to the emulator.""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
 import logging
@@ -12,7 +11,6 @@ import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +31,7 @@ from sidecar.secrets import Secret
 from sidecar.server import Sidecar
 from sidecar.telemetry import tracing
 from tests.golang import GoClient, build_go_client
-from tests.helpers import REPO, free_port, new_token
+from tests.helpers import REPO, eventually, eventually_sync, free_port, new_token
 from tests.tools import require_tool, unavailable
 
 
@@ -72,11 +70,11 @@ class EmulatorControl:
 
     async def wait_requests(self, token: str, count: int = 1) -> None:
         """Waits (up to 10 s) until the emulator has received `count` API requests for this app."""
-        for _ in range(1000):
-            if await self.api_requests(token) >= count:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError(f"the emulator did not receive {count} requests in 10 s")
+
+        async def received() -> bool:
+            return await self.api_requests(token) >= count
+
+        await eventually(received, f"the emulator to receive {count} requests", within=10)
 
     async def fault(self, token: str, **rule: Any) -> None:
         await self.request("POST", "faults", token, rule)
@@ -209,17 +207,18 @@ def spawn_redis(port: int, directory: str, *extra: str) -> subprocess.Popen[byte
     )
     import socket
 
-    for _ in range(200):
+    def answers() -> bool:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.1) as conn:
                 conn.sendall(b"PING\r\n")
-                if conn.recv(16).startswith(b"+PONG"):
-                    return process
+                return conn.recv(16).startswith(b"+PONG")
         except OSError:
             if process.poll() is not None:
                 pytest.fail("redis-server exited at start")
-            time.sleep(0.02)
-    pytest.fail("redis-server did not answer PING")
+            return False
+
+    eventually_sync(answers, f"redis-server on port {port} to answer PING", within=5)
+    return process
 
 
 @pytest.fixture
@@ -251,11 +250,12 @@ class SpanRecorder:
 
     async def ended(self, name: str, count: int = 1) -> list[ReadableSpan]:
         """Waits for `count` spans named `name` (a server span ends just after its answer)."""
-        for _ in range(1000):
-            if len(self.named(name)) >= count:
-                break
-            await asyncio.sleep(0.01)
-        return self.named(name)
+
+        def found() -> list[ReadableSpan] | None:
+            spans = self.named(name)
+            return spans if len(spans) >= count else None
+
+        return await eventually(found, f"{count} spans named {name!r}", within=10)
 
     def children(self, parent: ReadableSpan) -> list[ReadableSpan]:
         """Direct children of `parent`, in start order."""

@@ -17,7 +17,7 @@ from sidecar.emulator.runner import RunningEmulator
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.secrets import Secret
 from tests.conftest import EmulatorControl, RedisServer, RunningSidecar, start_sidecar
-from tests.helpers import free_port
+from tests.helpers import eventually, free_port
 
 Replicas = Callable[..., Awaitable[list[RunningSidecar]]]
 
@@ -66,14 +66,6 @@ async def rates(running: RunningSidecar, **metadata: str) -> tuple[Any, dict[str
     return response, dict(await call.trailing_metadata())
 
 
-async def until(condition: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not await condition():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.05)
-
-
 async def test_replicas_make_one_upstream_call_per_ttl_window(
     replicas: Replicas, control: EmulatorControl, token: str
 ) -> None:
@@ -81,7 +73,7 @@ async def test_replicas_make_one_upstream_call_per_ttl_window(
     sidecars = await replicas(3, config(ttl=3.0, max_stale=10.0))
     for window in (1, 2):
         if window > 1:
-            await asyncio.sleep(3.1)  # the next ttl window
+            await asyncio.sleep(3.1)  # the next ttl window: the entry's age is what is tested
         answers = await asyncio.gather(*(rates(sidecars[i % 3]) for i in range(60)))
         assert all(response.items for response, _ in answers)
         served = sorted(trailers["cryptopay-cache"] for _, trailers in answers)
@@ -94,7 +86,7 @@ async def test_stale_while_revalidate(
 ) -> None:
     first, second = await replicas(2, config(ttl=2.0, stale_while_revalidate=30.0))
     await rates(first)
-    await asyncio.sleep(2.1)
+    await asyncio.sleep(2.1)  # past the ttl (2 s): the entry's age is what is tested
     # Past the ttl: served at once from the cache, while one replica refreshes it (slowly).
     await control.fault(token, method="getExchangeRates", kind="latency", latency_ms=1000, count=1)
     _, trailers = await rates(second)
@@ -107,7 +99,7 @@ async def test_stale_while_revalidate(
     async def refreshed() -> bool:
         return (await rates(first))[1]["cryptopay-cache"] == "hit"
 
-    await until(refreshed)
+    await eventually(refreshed, "the refreshed answer", within=10)
     assert await upstream_calls(control, token, "getExchangeRates") == 2
 
 
@@ -117,7 +109,7 @@ async def test_upstream_failure_serves_stale_data(
     first, second = await replicas(2, config(ttl=0.3, max_stale=30.0))
     fresh, _ = await rates(first)
     await control.fault(token, method="getExchangeRates", kind="status", status=500)
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(0.4)  # past the ttl (0.3 s): the entry's age is what is tested
     response, trailers = await rates(second)
     assert response == fresh
     assert trailers["cryptopay-cache"] == "stale"
@@ -138,10 +130,11 @@ async def test_never_serves_older_than_max_stale(
     await rates(sidecar)
     fetched = asyncio.get_running_loop().time()
     await control.fault(token, method="getExchangeRates", kind="status", status=503)
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.3)  # past the ttl (0.2 s), within max_stale: ages are what is tested
     _, trailers = await rates(sidecar)
     assert trailers["cryptopay-cache"] == "stale"
     assert float(trailers["cryptopay-cache-age"]) < 2.0
+    # Past max_stale (2 s) since the fetch.
     await asyncio.sleep(max(0.0, fetched + 2.1 - asyncio.get_running_loop().time()))
     with pytest.raises(grpc.aio.AioRpcError) as info:
         await rates(sidecar)

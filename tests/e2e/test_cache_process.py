@@ -101,7 +101,8 @@ async def test_three_replicas_make_one_upstream_request_per_ttl_window(
         assert set(await burst(stubs)) == {"hit"}
         assert await upstream_requests() == 1
 
-        # The next TTL window: one more upstream request for all three replicas.
+        # The next TTL window (waited out: the entry's age is what is tested): one more upstream
+        # request for all three replicas.
         await asyncio.sleep(max(0.0, window + TTL + 0.2 - asyncio.get_running_loop().time()))
         await control.fault(token, **slow)
         assert sorted(await burst(stubs)) == one_miss

@@ -32,7 +32,7 @@ from sidecar.retry.settings import BudgetRule, RetriesConfig, RetryRule
 from sidecar.secrets import Secret
 from sidecar.upstream import HttpUpstream, UpstreamSettings
 from tests.conftest import EmulatorControl
-from tests.helpers import free_port, snapshot
+from tests.helpers import eventually, free_port, snapshot
 
 DAY = 86400.0
 
@@ -196,7 +196,12 @@ async def test_a_cancelled_transfer_releases_its_key(
     # The retry runs again with the same derived spend_id; the upstream deduplicates it.
     done = await run(gateway, make_call("Transfer", TRANSFER, key="k"))
     assert isinstance(done, pb.TransferResponse)
-    await asyncio.sleep(0.6)  # let the slow first request land too
+
+    async def both_answered() -> bool:  # the slow first request has landed too
+        stats = await control.request("GET", "stats", token)
+        return sum(int(n) for n in stats["by_status"].values()) == 2
+
+    await eventually(both_answered, "the emulator to answer both requests", within=10)
     assert len((await control.ledger(token))["transfers"]) == 1
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 from pathlib import Path
 
 import aiohttp
@@ -14,7 +13,7 @@ import aiohttp
 from sidecar.emulator.runner import RunningEmulator
 from tests.conftest import RedisServer, sample, scrape
 from tests.e2e.test_rate_limits_shared import Replica, spawn_replica
-from tests.helpers import new_token
+from tests.helpers import eventually, new_token
 
 # No `replicas:` in the section: the live count decides.
 POLICY = """
@@ -32,14 +31,10 @@ async def live_count(session: aiohttp.ClientSession, replica: Replica) -> float:
 async def wait_count(
     session: aiohttp.ClientSession, replicas: list[Replica], expected: int, within: float = 20.0
 ) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        seen = [await live_count(session, r) for r in replicas]
-        if all(c == expected for c in seen):
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"live replica counts {seen}, expected {expected} everywhere")
-        await asyncio.sleep(0.2)
+    async def everywhere() -> bool:
+        return all([await live_count(session, r) == expected for r in replicas])
+
+    await eventually(everywhere, f"a live count of {expected} on every replica", within=within)
 
 
 def stop(replica: Replica) -> None:

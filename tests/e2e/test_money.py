@@ -102,6 +102,7 @@ async def until_definite(
                 return answer
             if "RetryInfo" in details:
                 delay = details["RetryInfo"].retry_delay
+                # A well-behaved client waits as asked: that is the client this models.
                 await asyncio.sleep(min(delay.seconds + delay.nanos / 1e9, 1.0))
     raise AssertionError(f"{rpc} {key}: no definite answer after {MAX_TRIES} tries")
 

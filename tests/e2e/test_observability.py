@@ -7,7 +7,7 @@ import asyncio
 import hashlib
 import json
 import secrets as random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ from tests.conftest import (
     scrape,
     start_sidecar,
 )
-from tests.helpers import fixture
+from tests.helpers import eventually, fixture
 
 CREATE_INVOICE = "/cryptopay.v1.CryptoPayService/CreateInvoice"
 
@@ -549,15 +549,6 @@ async def readyz(session: aiohttp.ClientSession, port: int) -> tuple[int, dict[s
         return response.status, await response.json()
 
 
-async def eventually(condition: Callable[[], Awaitable[bool]], seconds: float = 20.0) -> None:
-    """Polls the condition until it holds (generous: the machine may be busy)."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while not await condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 SERVING: int = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING: int = health_pb2.HealthCheckResponse.NOT_SERVING
 
@@ -576,15 +567,15 @@ async def test_health_follows_redis_loss_and_recovery(
     async def not_serving() -> bool:
         return await grpc_health(target) == NOT_SERVING
 
-    await eventually(serving)
+    await eventually(serving, "SERVING", within=20)
     redis_server.stop()
-    await eventually(not_serving)
+    await eventually(not_serving, "NOT_SERVING", within=20)
     status, body = await readyz(http_session, port)
     assert status == 503 and body["reason"].startswith("redis: ")
     async with http_session.get(f"http://127.0.0.1:{port}/healthz") as response:
         assert response.status == 200  # alive: a restart would not bring Redis back
     redis_server.start()
-    await eventually(serving)
+    await eventually(serving, "SERVING", within=20)
     assert (await readyz(http_session, port))[0] == 200
     messages = [line["msg"] for line in captured_logs.lines()]
     assert "dependency down" in messages and "dependency recovered" in messages
@@ -612,9 +603,9 @@ async def test_degraded_readiness_stays_ready_while_redis_is_down(
         return await grpc_health(target) == SERVING
 
     try:
-        await eventually(api_serving)
+        await eventually(api_serving, "the API SERVING", within=20)
         redis_server.stop()
-        await eventually(api_not_serving)
+        await eventually(api_not_serving, "the API NOT_SERVING", within=20)
         # The pod stays in its Service: the overall status (what probes ask) and /readyz.
         assert await grpc_health(target, service="") == SERVING
         status, body = await readyz(http_session, port)
@@ -622,7 +613,7 @@ async def test_degraded_readiness_stays_ready_while_redis_is_down(
         assert body["reason"].startswith("degraded: redis: ")
         assert metrics.REGISTRY.get_sample_value("cryptopay_sidecar_degraded") == 1
         redis_server.start()
-        await eventually(api_serving)
+        await eventually(api_serving, "the API SERVING", within=20)
         assert await readyz(http_session, port) == (200, {"status": "ready", "reason": "ok"})
     finally:
         await running.sidecar.stop()
@@ -668,7 +659,7 @@ async def test_stop_reports_not_serving_before_refusing_calls(
         async def not_ready() -> bool:
             return (await readyz(http_session, port))[0] == 503
 
-        await eventually(not_ready, seconds=5)
+        await eventually(not_ready, "not ready", within=5)
         assert (await readyz(http_session, port))[1]["reason"] == "draining"
         assert await grpc_health(running.target) == NOT_SERVING
         # Still answering calls while load balancers notice.

@@ -23,21 +23,9 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.policy.identity import key_digest
 from sidecar.secrets import Secret
 from tests.conftest import EmulatorControl, RedisServer, RunningSidecar, start_sidecar
-from tests.helpers import rich_details
+from tests.helpers import eventually, rich_details
 
 KEY = "payouts-" + uuid.uuid4().hex
-
-
-async def eventually(check: Callable[[], Awaitable[bool] | bool], within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -215,9 +203,14 @@ async def test_a_call_slower_than_the_spend_lease_ends_first_and_stays_counted(
     slow = transfer("6")
     await refused(sidecar.stub.Transfer(slow, timeout=20), grpc.StatusCode.DEADLINE_EXCEEDED)
     assert time.monotonic() - started < 1.9
-    await asyncio.sleep(3)  # the lease is over and the emulator has performed the transfer
-    ledger = await control.ledger(token)
-    assert [t["amount"] for t in ledger["transfers"]] == ["6"]
+
+    async def performed() -> list[str] | None:
+        amounts = [t["amount"] for t in (await control.ledger(token))["transfers"]]
+        return amounts or None
+
+    # The emulator performs it after its latency (4 s): by then the lease (2 s) is over too.
+    assert await eventually(performed, "the emulator to perform the transfer", within=10) == ["6"]
+    assert time.monotonic() - started > 2.0
     # The outcome was unknown, so the reservation was counted as spent, not left to its lease.
     await refused(sidecar.stub.Transfer(transfer("4.5")), grpc.StatusCode.PERMISSION_DENIED)
     assert (await sidecar.stub.Transfer(transfer("4"))).transfer.amount == "4"
@@ -325,23 +318,30 @@ async def test_reload_under_load(running: Any, tmp_path: Path) -> None:
             except grpc.aio.AioRpcError as exc:
                 failures.append(f"{exc.code()}: {exc.details()}")
 
+    def beyond(count: int) -> Callable[[], bool]:
+        return lambda: calls > count
+
     workers = [asyncio.create_task(worker(n)) for n in range(8)]
     try:
         hashes = {holder.current.hash}
         for text in (V2, V1, V2, V1, V2):
             before = holder.current.hash
             configmap_swap(root, text)
-            await eventually(lambda before=before: holder.current.hash != before)  # type: ignore[misc]
+            await eventually(
+                lambda before=before: holder.current.hash != before,  # type: ignore[misc]
+                "the new policy",
+                within=15,
+            )
             hashes.add(holder.current.hash)
-            await asyncio.sleep(0.1)
+            await eventually(beyond(calls + 5), "calls under the new policy", within=15)
         assert len(hashes) == 2
         # An invalid policy is refused; the last good one stays and calls keep working.
         good = holder.current.hash
         configmap_swap(root, "version: 1\ndefaults:\n  amounts: {USDT: {max: 1.5}}\n")
-        await eventually(lambda: holder.last_error is not None)
+        await eventually(lambda: holder.last_error is not None, "the refusal", within=15)
         assert "not exact" in (holder.last_error or "")
         calls_then = calls
-        await eventually(lambda: calls > calls_then + 20)
+        await eventually(lambda: calls > calls_then + 20, "calls after the refusal", within=15)
         assert holder.current.hash == good
     finally:
         stop.set()
@@ -351,7 +351,11 @@ async def test_reload_under_load(running: Any, tmp_path: Path) -> None:
 
     # A valid policy that denies takes effect for new calls.
     configmap_swap(root, DENY_INVOICES)
-    await eventually(lambda: holder.last_error is None and holder.current.hash != good)
+    await eventually(
+        lambda: holder.last_error is None and holder.current.hash != good,
+        "the denying policy",
+        within=15,
+    )
     await refused(
         sidecar.stub.CreateInvoice(pb.CreateInvoiceRequest(asset="USDT", amount="5")),
         grpc.StatusCode.PERMISSION_DENIED,
@@ -369,9 +373,11 @@ async def test_a_call_in_flight_finishes_under_the_policy_it_started_with(
     started_under = holder.current.short_hash
     await control.fault(token, method="createInvoice", kind="latency", latency_ms=700, count=1)
     call = sidecar.stub.CreateInvoice(pb.CreateInvoiceRequest(asset="USDT", amount="5"))
-    await asyncio.sleep(0.2)  # the call is now waiting on the upstream
+    await control.wait_requests(token)  # the call is now waiting on the upstream
     path.write_text(DENY_INVOICES)
-    await eventually(lambda: holder.current.short_hash != started_under)
+    await eventually(
+        lambda: holder.current.short_hash != started_under, "the denying policy", within=15
+    )
     assert (await call).invoice.amount == "5"
     assert trailer_dict(await call.trailing_metadata())["cryptopay-policy"] == started_under
     await refused(

@@ -24,7 +24,7 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
 from sidecar.spend.store import EXACT
 from tests.conftest import EmulatorControl, RedisServer
-from tests.helpers import free_port, rich_details
+from tests.helpers import eventually, free_port, rich_details
 
 CAP = Decimal("100.000000000000000005")
 AMOUNT = "7.000000000000000001"
@@ -194,15 +194,18 @@ async def test_a_killed_sidecars_reservation_is_released_when_its_lease_ends(
     hanging.cancel()
     # Until the lease ends the dead call's reservation still counts...
     assert await cap_held()
+
     # ...and then the cap is free again, all of it.
-    while True:
+    async def whole_cap() -> pb.TransferResponse | None:
         try:
-            response = await survivor.Transfer(transfer("10"), timeout=10)
-            break
+            done: pb.TransferResponse = await survivor.Transfer(transfer("10"), timeout=10)
         except grpc.aio.AioRpcError as exc:
             assert exc.code() == grpc.StatusCode.PERMISSION_DENIED, exc.details()
-            assert time.monotonic() - killed_at < 30, "the lease never freed the reservation"
-            await asyncio.sleep(0.25)
+            return None
+        return done
+
+    left = 30 - (time.monotonic() - killed_at)
+    response = await eventually(whole_cap, "the lease to free the reservation", within=left)
     assert response.transfer.amount == "10"
     assert [t["amount"] for t in (await control.ledger(token))["transfers"]] == ["10"]
 
@@ -236,7 +239,7 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_last_good_policy(
         stub = pb_grpc.CryptoPayServiceStub(channel)
         await stub.GetMe(pb.GetMeRequest())
         policy.write_text(NO_GET_ME)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.3)  # nothing may happen meanwhile, so this waits a while
         assert (await status())["hash"] == first  # polling is off: only SIGHUP reloads
         proc.send_signal(signal.SIGHUP)
         second = await until_changed(status, "hash", first)
@@ -257,13 +260,11 @@ async def test_sighup_reloads_and_an_invalid_file_keeps_the_last_good_policy(
 
 
 async def until_changed(status: object, field: str, old: object) -> object:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
+    async def changed() -> object:
         value = (await status())[field]  # type: ignore[operator]
-        if value != old:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"{field} did not change")
+        return value if value != old else None
+
+    return await eventually(changed, f"{field} to change from {old!r}", within=15)
 
 
 def test_an_invalid_policy_stops_the_start_with_its_errors(tmp_path: Path) -> None:

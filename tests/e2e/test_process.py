@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from bench.sidecar_process import SidecarProcess, SidecarStartError
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
-from tests.helpers import free_port, new_token
+from tests.helpers import eventually_sync, free_port, new_token
 from tests.tools import require_tool
 
 CREATE_INVOICE_SPAN = "/cryptopay.v1.CryptoPayService/CreateInvoice"
@@ -162,12 +161,12 @@ def test_sigterm_reports_not_serving_before_the_server_stops() -> None:
         proc.send_signal(signal.SIGTERM)
         with grpc.insecure_channel(sidecar.target) as channel:
             health_stub = health_pb2_grpc.HealthStub(channel)
-            deadline = time.monotonic() + 10
-            status = health_pb2.HealthCheckResponse.SERVING
-            while status == health_pb2.HealthCheckResponse.SERVING:
-                assert time.monotonic() < deadline, "health never left SERVING"
+
+            def left_serving() -> int | None:
                 status = health_stub.Check(health_pb2.HealthCheckRequest(), timeout=2).status
-                time.sleep(0.05)
+                return None if status == health_pb2.HealthCheckResponse.SERVING else int(status)
+
+            status = eventually_sync(left_serving, "health to leave SERVING", within=10)
             assert status == health_pb2.HealthCheckResponse.NOT_SERVING
             assert proc.poll() is None  # reported while the server still runs
             assert _readyz(http_port) == (503, {"status": "not_ready", "reason": "draining"})

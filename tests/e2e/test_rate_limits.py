@@ -155,7 +155,7 @@ async def test_each_caller_has_its_own_bucket_and_a_reload_applies_at_once(
         assert "(100/s, burst 1)" in (again.value.details() or "")
         delay = rich_details(again.value)["RetryInfo"].retry_delay
         assert delay.seconds == 0 and delay.nanos <= 20_000_000
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # a little longer than that delay: a well-behaved caller
         await stub.GetBalance(pb.GetBalanceRequest(), metadata=caller("a"))
     finally:
         await running.channel.close(None)

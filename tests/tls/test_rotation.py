@@ -16,6 +16,7 @@ from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import webhook_service_pb2 as wpb
 from sidecar.server import Sidecar
 from sidecar.tls import API, GRPC, WEBHOOK
+from tests.helpers import eventually
 from tests.tls.conftest import (
     Pki,
     SecretVolume,
@@ -25,7 +26,7 @@ from tests.tls.conftest import (
     stub,
     tls_settings,
 )
-from tests.webhooks.conftest import Events, WebhookStub, post_signed, update_body
+from tests.webhooks.conftest import Events, WebhookStub, post_signed, subscribed, update_body
 
 
 def der(pem: bytes) -> bytes:
@@ -37,9 +38,11 @@ def der(pem: bytes) -> bytes:
 async def served_within(port: int, pki: Pki, expected: bytes, seconds: float = 10.0) -> float:
     """Seconds until a new connection to `port` is served `expected` (DER)."""
     started = time.monotonic()
-    while await served_certificate(port, pki) != expected:
-        assert time.monotonic() - started < seconds, f"still the old certificate on {port}"
-        await asyncio.sleep(0.05)
+
+    async def served() -> bool:
+        return await served_certificate(port, pki) == expected
+
+    await eventually(served, f"the new certificate on {port}", within=seconds)
     return time.monotonic() - started
 
 
@@ -59,7 +62,7 @@ async def test_a_rotated_certificate_reaches_new_connections_while_a_stream_surv
 
     old = channel(port, pki, pki.checkout)
     events = Events(WebhookStub(old).Subscribe(wpb.SubscribeRequest()))
-    await asyncio.sleep(0.2)  # the stream is established on the old certificate's connection
+    await subscribed(sidecar)  # on the old certificate's connection
     webhook_url = sidecar.webhook_url()
     assert webhook_url is not None
     status, _ = await post_signed(http_session, webhook_url, token, update_body(1001))
@@ -101,7 +104,7 @@ async def test_files_that_do_not_load_keep_the_previous_certificate(
     for _ in range(10):  # several reload intervals
         assert await served_certificate(sidecar.grpc_port, pki) == der(pki.server.cert_pem)
         assert await served_certificate(sidecar.http_port, pki) == der(pki.server.cert_pem)
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(0.1)  # nothing may change meanwhile, so this waits a while
     refused = [r for r in caplog.records if "do not load" in r.getMessage()]
     assert len(refused) == 1, "logged once, not on every handshake"
     async with channel(sidecar.grpc_port, pki) as c:
