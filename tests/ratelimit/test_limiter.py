@@ -156,10 +156,23 @@ async def test_a_429_without_retry_after_pauses_for_the_configured_cooldown() ->
     assert 19 <= detail(info.value, error_details_pb2.RetryInfo).retry_delay.seconds <= 20
 
 
-async def test_a_short_pause_is_waited_out() -> None:
-    step = limiter({"cooldown": "50ms"})
-    await step.observe(call(), too_many())
-    await step.acquire(call(timeout=5))  # waits 50 ms, then goes
+@pytest.mark.parametrize(
+    ("section", "answer", "pause"),
+    [
+        ({"cooldown": "50ms"}, too_many(), 0.05),  # the configured cooldown
+        ({"cooldown": "20s"}, too_many(retry_after=0.1), 0.1),  # the upstream's Retry-After
+    ],
+)
+async def test_a_short_pause_is_waited_out(
+    section: dict[str, Any], answer: Outcome, pause: float
+) -> None:
+    step = limiter(section)
+    started = time.monotonic()
+    await step.observe(call(), answer)
+    admitted = call(timeout=5)
+    await step.acquire(admitted)  # well within its deadline: it waits, then goes
+    assert time.monotonic() - started >= pause
+    assert step.waiting == 0
 
 
 async def test_other_outcomes_do_not_pause() -> None:

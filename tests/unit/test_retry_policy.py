@@ -75,6 +75,9 @@ RULE = RetryRule(max_attempts=3, backoff_base=0.1, backoff_cap=1.0, retry_after_
         # Retry-After is honoured when the cap allows it...
         (Outcome(Delivery.REJECTED, retryable=True, retry_after=2.0, http_status=429), 1, None,
          True, None, 2.0),
+        # ...waited out when the caller's deadline leaves room for it...
+        (Outcome(Delivery.REJECTED, retryable=True, retry_after=2.0, http_status=429), 1, 10.0,
+         True, None, 2.0),
         # ...and handed back to the caller when it is longer than the cap.
         (Outcome(Delivery.REJECTED, retryable=True, retry_after=30.0, http_status=429), 1, None,
          False, Stop.RETRY_AFTER, 0.0),
