@@ -224,6 +224,7 @@ def test_spans_are_exported_over_otlp_when_configured() -> None:
     finally:
         sidecar.kill()
         collector.shutdown()
+        collector.server_close()
     names: set[str] = set()
     services: set[str] = set()
     for body in _Collector.bodies:

@@ -44,5 +44,5 @@ def test_quickstart_run_command_and_snippet() -> None:
         assert "invoice_id:" in result.stdout and 'amount: "10.5"' in result.stdout
     finally:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(15)
+        proc.communicate(timeout=15)  # and closes the pipes
     assert proc.returncode == 0

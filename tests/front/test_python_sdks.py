@@ -113,31 +113,32 @@ def _cryptobot(front: Front, token: str) -> AsyncCryptoBotClient:
 
 
 async def test_cryptobot_python_invoices_checks_transfers(front: Front) -> None:
-    client = _cryptobot(front, SHOP)
-    invoice = await client.create_invoice(asset=Asset.USDT, amount=1.25, description="tea")
-    assert invoice.amount == "1.25"
-    found = await client.get_invoices(invoice_ids=[invoice.invoice_id])
-    assert [i.invoice_id for i in found] == [invoice.invoice_id]
-    check = await client.create_check(asset=Asset.USDT, amount=2)
-    assert [c.check_id for c in await client.get_checks(check_ids=[check.check_id])] == [
-        check.check_id
-    ]
-    transfer = await client.transfer(user_id=42, asset=Asset.USDT, amount=3, spend_id="sp-1")
-    found_transfers = await client.get_transfers(transfer_ids=[transfer.transfer_id])
-    assert [t.transfer_id for t in found_transfers] == [transfer.transfer_id]
-    with pytest.raises(CryptoBotError) as denied:
-        await client.create_invoice(asset=Asset.USDT, amount=500)
-    assert (denied.value.code, denied.value.name) == (403, "POLICY_DENIED")
+    async with _cryptobot(front, SHOP) as client:
+        invoice = await client.create_invoice(asset=Asset.USDT, amount=1.25, description="tea")
+        assert invoice.amount == "1.25"
+        found = await client.get_invoices(invoice_ids=[invoice.invoice_id])
+        assert [i.invoice_id for i in found] == [invoice.invoice_id]
+        check = await client.create_check(asset=Asset.USDT, amount=2)
+        assert [c.check_id for c in await client.get_checks(check_ids=[check.check_id])] == [
+            check.check_id
+        ]
+        transfer = await client.transfer(user_id=42, asset=Asset.USDT, amount=3, spend_id="sp-1")
+        found_transfers = await client.get_transfers(transfer_ids=[transfer.transfer_id])
+        assert [t.transfer_id for t in found_transfers] == [transfer.transfer_id]
+        with pytest.raises(CryptoBotError) as denied:
+            await client.create_invoice(asset=Asset.USDT, amount=500)
+        assert (denied.value.code, denied.value.name) == (403, "POLICY_DENIED")
 
 
 async def test_cryptobot_python_rate_limit_and_unknown_token(front: Front) -> None:
-    limited = _cryptobot(front, LIMITED)
-    await limited.get_balances()
-    with pytest.raises(CryptoBotError) as refused:
+    async with _cryptobot(front, LIMITED) as limited:
         await limited.get_balances()
+        with pytest.raises(CryptoBotError) as refused:
+            await limited.get_balances()
     assert (refused.value.code, refused.value.name) == (429, "RATE_LIMITED")
-    with pytest.raises(CryptoBotError) as unknown:
-        await _cryptobot(front, new_token()).get_me()
+    async with _cryptobot(front, new_token()) as stranger:
+        with pytest.raises(CryptoBotError) as unknown:
+            await stranger.get_me()
     assert (unknown.value.code, unknown.value.name) == (401, "UNAUTHORIZED")
 
 
