@@ -13,7 +13,6 @@ Redis reads per poll, not one per caller.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +28,7 @@ from sidecar.cache.store import (
 )
 from sidecar.redis_connection import Redis, translate_errors
 from sidecar.store_base import StoreUnavailable
+from sidecar.tasks import stop_task
 
 COOLDOWN = b"!cooldown"
 _US = 1_000_000
@@ -252,10 +252,7 @@ class RedisStore:
 
     async def close(self) -> None:
         for watch in list(self._watches.values()):
-            if watch.task is not None:
-                watch.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watch.task
+            await stop_task(watch.task)
         self._watches.clear()
         if self._owns_client:
             await self._client.aclose()
