@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -11,29 +11,33 @@ from sidecar.idempotency.memory import MemoryIdempotencyStore
 from sidecar.idempotency.redis import RedisIdempotencyStore
 from sidecar.idempotency.store import Claim, ClaimState, IdempotencyStore
 from sidecar.redis_connection import Redis
+from tests.contract.conftest import StoreTime
+from tests.helpers import eventually
 
 DAY = 86400.0
 
 
 @pytest.fixture
-def store(backend: Redis | None) -> IdempotencyStore:
+def store(backend: Redis | None, store_time: StoreTime) -> IdempotencyStore:
     return (
-        MemoryIdempotencyStore()
+        MemoryIdempotencyStore(clock=store_time)
         if backend is None
         else RedisIdempotencyStore(backend, "1@api.example")
     )
 
 
-async def eventually(store: IdempotencyStore, key: str, state: ClaimState) -> Claim:
-    """Polls (with a claim that cannot win: the same owner and fingerprint) until `state`."""
-    deadline = time.monotonic() + 5
-    while True:
+def seen_as(
+    store: IdempotencyStore, key: str, state: ClaimState
+) -> Callable[[], Awaitable[Claim | None]]:
+    """A check for `eventually`: the claim another caller sees once `key` is `state`. It asks
+    with a claim that cannot win while the record lives; winning means the record vanished."""
+
+    async def check() -> Claim | None:
         claim = await store.claim(key, "fp", "poller", 60, DAY)
-        if claim.state is state or time.monotonic() > deadline:
-            return claim
-        if claim.state is ClaimState.CLAIMED:
-            return claim
-        await asyncio.sleep(0.02)
+        assert claim.state is not ClaimState.CLAIMED, f"{key} vanished before it was {state}"
+        return claim if claim.state is state else None
+
+    return check
 
 
 async def test_first_claim_wins_and_others_see_it_in_flight(store: IdempotencyStore) -> None:
@@ -50,9 +54,12 @@ async def test_a_claim_sent_again_by_its_owner_is_still_its_own(store: Idempoten
     assert await store.complete("k", "a", b"answer", DAY)
 
 
-async def test_a_take_over_sent_again_succeeds_once_more(store: IdempotencyStore) -> None:
+async def test_a_take_over_sent_again_succeeds_once_more(
+    store: IdempotencyStore, store_time: StoreTime
+) -> None:
     await store.claim("k", "fp", "dead", 0.05, DAY)
-    await eventually(store, "k", ClaimState.STALE)
+    await store_time.advance(0.1)
+    await eventually(seen_as(store, "k", ClaimState.STALE), "the lease to end")
     assert await store.take_over("k", "dead", "b", 60)
     assert await store.take_over("k", "dead", "b", 60)  # the same call, replayed
     assert not await store.take_over("k", "dead", "c", 60)
@@ -89,11 +96,12 @@ async def test_unknown_keys(store: IdempotencyStore) -> None:
 
 
 async def test_an_expired_lease_is_stale_and_can_be_taken_over_once(
-    store: IdempotencyStore,
+    store: IdempotencyStore, store_time: StoreTime
 ) -> None:
     await store.claim("k", "fp", "dead", 0.1, DAY)
     assert not await store.take_over("k", "dead", "b", 60)  # lease still running
-    stale = await eventually(store, "k", ClaimState.STALE)
+    await store_time.advance(0.15)
+    stale = await eventually(seen_as(store, "k", ClaimState.STALE), "the lease to end")
     assert (stale.state, stale.owner) == (ClaimState.STALE, "dead")
     assert not await store.take_over("k", "someone-else", "b", 60)
     assert await store.take_over("k", "dead", "b", 60)
@@ -103,21 +111,27 @@ async def test_an_expired_lease_is_stale_and_can_be_taken_over_once(
 
 
 async def test_a_stale_record_can_be_completed_by_its_old_owner_name(
-    store: IdempotencyStore,
+    store: IdempotencyStore, store_time: StoreTime
 ) -> None:
     # How a create abandoned by a dead replica is settled as OUTCOME_UNKNOWN.
     await store.claim("k", "fp", "dead", 0.05, DAY)
-    await eventually(store, "k", ClaimState.STALE)
+    await store_time.advance(0.1)
+    await eventually(seen_as(store, "k", ClaimState.STALE), "the lease to end")
     assert await store.complete("k", "dead", b"unknown", DAY)
     assert (await store.claim("k", "fp", "x", 60, DAY)).payload == b"unknown"
 
 
-async def test_completed_records_expire_after_their_ttl(store: IdempotencyStore) -> None:
+async def test_completed_records_expire_after_their_ttl(
+    store: IdempotencyStore, store_time: StoreTime
+) -> None:
     await store.claim("k", "fp", "a", 60, DAY)
     await store.complete("k", "a", b"x", 0.2)
     assert (await store.claim("k", "fp", "b", 60, DAY)).state is ClaimState.DONE
-    deadline = time.monotonic() + 5
-    while (claim := await store.claim("k", "fp", "b", 60, DAY)).state is ClaimState.DONE:
-        assert time.monotonic() < deadline, "the record never expired"
-        await asyncio.sleep(0.05)
+    await store_time.advance(0.25)
+
+    async def expired() -> Claim | None:
+        claim = await store.claim("k", "fp", "b", 60, DAY)
+        return None if claim.state is ClaimState.DONE else claim
+
+    claim = await eventually(expired, "the record to expire")
     assert claim.state is ClaimState.CLAIMED  # a new request after expiry starts afresh

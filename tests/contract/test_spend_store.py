@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 import uuid
 from decimal import Decimal
 
@@ -24,27 +23,20 @@ from sidecar.spend.store import (
 )
 from sidecar.store_base import StoreUnavailable
 from tests.conftest import RedisServer
+from tests.contract.conftest import StoreTime
+from tests.helpers import eventually
 
 D = Decimal
 DAY_MS = 86_400_000
 
 
 @pytest.fixture
-def store(backend: Redis | None) -> SpendStore:
-    return MemorySpendStore() if backend is None else RedisSpendStore(backend)
+def store(backend: Redis | None, store_time: StoreTime) -> SpendStore:
+    return MemorySpendStore(clock=store_time) if backend is None else RedisSpendStore(backend)
 
 
 def bucket(window_ms: int = DAY_MS, ttl_ms: int = DAY_MS + 3_600_000) -> Bucket:
     return Bucket(f"app:caller:USDT:{uuid.uuid4().hex}", window_ms, ttl_ms)
-
-
-async def eventually(check: object, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if await check():  # type: ignore[operator]
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def test_reserve_up_to_the_cap_and_not_one_unit_more(store: SpendStore) -> None:
@@ -122,7 +114,9 @@ async def test_buckets_are_independent(store: SpendStore) -> None:
     assert (await store.reserve(b, "r", D("100"), D("100"), force=False)).status is Status.RESERVED
 
 
-async def test_rolling_window_forgets_old_spending(store: SpendStore) -> None:
+async def test_rolling_window_forgets_old_spending(
+    store: SpendStore, store_time: StoreTime
+) -> None:
     b = bucket(window_ms=400, ttl_ms=60_000)
     await store.reserve(b, "old", D("100"), D("100"), force=False)
     await store.commit(b, "old")
@@ -131,13 +125,16 @@ async def test_rolling_window_forgets_old_spending(store: SpendStore) -> None:
     async def free() -> bool:
         return await store.total(b) == D(0)
 
-    await eventually(free)
+    await store_time.advance(0.45)
+    await eventually(free, "the old spending to leave the window")
     assert (
         await store.reserve(b, "new", D("100"), D("100"), force=False)
     ).status is Status.RESERVED
 
 
-async def test_a_calendar_bucket_lives_until_its_ttl(store: SpendStore) -> None:
+async def test_a_calendar_bucket_lives_until_its_ttl(
+    store: SpendStore, store_time: StoreTime
+) -> None:
     b = bucket(window_ms=0, ttl_ms=400)
     await store.reserve(b, "r", D("5"), D("100"), force=False)
     assert await store.total(b) == D("5")
@@ -145,10 +142,13 @@ async def test_a_calendar_bucket_lives_until_its_ttl(store: SpendStore) -> None:
     async def gone() -> bool:
         return await store.total(b) == D(0)
 
-    await eventually(gone)
+    await store_time.advance(0.45)
+    await eventually(gone, "the bucket to expire")
 
 
-async def test_a_lease_frees_a_reservation_nobody_settled(store: SpendStore) -> None:
+async def test_a_lease_frees_a_reservation_nobody_settled(
+    store: SpendStore, store_time: StoreTime
+) -> None:
     # What a process that died mid-call leaves behind: the cap comes back after one lease.
     b = bucket()
     await store.reserve(b, "dead", D("80"), D("100"), force=False, owner="gone", lease=0.3)
@@ -157,29 +157,32 @@ async def test_a_lease_frees_a_reservation_nobody_settled(store: SpendStore) -> 
     async def freed() -> bool:
         return await store.total(b) == D(0)
 
-    await eventually(freed)
+    await store_time.advance(0.35)
+    await eventually(freed, "the lease to free the reservation")
     assert not await store.release(b, "dead", owner="gone")
     assert (await store.reserve(b, "r3", D("100"), D("100"), force=False)).status is Status.RESERVED
 
 
-async def test_a_settled_reservation_is_not_touched_by_its_lease(store: SpendStore) -> None:
+async def test_a_settled_reservation_is_not_touched_by_its_lease(
+    store: SpendStore, store_time: StoreTime
+) -> None:
     b = bucket()
     await store.reserve(b, "spent", D("30"), D("100"), force=False, lease=0.2)
     assert await store.commit(b, "spent")
     await store.reserve(b, "freed", D("50"), D("100"), force=False, owner="o1", lease=0.2)
     assert await store.release(b, "freed", owner="o1")
-    await asyncio.sleep(0.4)  # both leases are over
+    await store_time.advance(0.4)  # both leases are over
     assert await store.total(b) == D("30")
     assert (await store.reserve(b, "more", D("71"), D("100"), force=False)).status is Status.DENIED
 
 
-async def test_a_late_commit_still_counts(store: SpendStore) -> None:
+async def test_a_late_commit_still_counts(store: SpendStore, store_time: StoreTime) -> None:
     # The money moved; its commit came after the lease (a slow store): it must count, not vanish.
     b = bucket()
     await store.reserve(b, "slow", D("40"), D("100"), force=False, lease=0.2)
-    await asyncio.sleep(0.4)
+    await store_time.advance(0.4)
     assert await store.commit(b, "slow")
-    await asyncio.sleep(0.1)
+    await store_time.advance(0.1)
     assert await store.total(b) == D("40")
 
 
