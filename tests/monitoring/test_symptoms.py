@@ -5,11 +5,15 @@ that traffic, must contain every metric that an alert, a dashboard panel or the 
 from __future__ import annotations
 
 import ast
+import http.server
 import json
 import re
+import string
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +26,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from bench.sidecar_process import SidecarProcess
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2 as pb
 from sidecar.gen.cryptopay.v1 import cryptopay_service_pb2_grpc as pb_grpc
+from sidecar.policy import identity
+from sidecar.signature import HEADER, sign, verify
 from sidecar.telemetry import metrics
 from tests.conftest import RedisServer, spawn_redis
 from tests.e2e.test_process import spawn
@@ -36,15 +42,23 @@ from tests.monitoring.artifacts import (
     substitute_variables,
 )
 from tests.monitoring.promql import Selector, family_candidates, selectors
+from tests.webhooks.conftest import update_body
 
-POLICY = """\
+# The caller "shop" has the app's webhooks relayed to its own handler.
+POLICY = string.Template("""\
 version: 1
-callers: {}
+callers:
+  shop:
+    token_sha256: $token_sha256
+    relay: {url: "$relay_url", timeout: 5s}
 defaults:
   spend_caps:
     - {asset: USDT, max: "5", window: rolling_24h}
     - {asset: TON, max: "1", window: rolling_24h, mode: audit}
-"""
+""")
+RELAYED = "cryptopay_sidecar_webhook_relay_deliveries_total"
+RELAY_ACTIVE = "cryptopay_sidecar_webhook_relay_active"
+RELAY_LAG = "cryptopay_sidecar_webhook_relay_lag_seconds"
 # Labels Prometheus adds to every scraped series (and dashboards select on).
 TARGET_LABELS = {"namespace", "job", "instance", "pod", "le"}
 
@@ -91,6 +105,61 @@ def refused(call: Callable[[], Any]) -> grpc.RpcError:
 
 def key(text: str) -> tuple[tuple[str, str]]:
     return (("idempotency-key", text),)
+
+
+def post_webhook(port: int, token: str, body: bytes) -> int:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/webhooks/cryptopay",
+        data=body,
+        headers={HEADER: sign(token, body), "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return int(response.status)
+
+
+@dataclass
+class Handler:
+    """A caller's own webhook endpoint: answers 500 to the first request (a failed attempt),
+    then 200 to a body signed with the caller's token, 400 to any other."""
+
+    token: str
+    url: str = ""
+    statuses: list[int] = field(default_factory=list)
+
+    def answer(self, body: bytes, signature: str | None) -> int:
+        verified = verify(body, signature, [self.token])
+        status = (200 if verified else 400) if self.statuses else 500
+        self.statuses.append(status)
+        return status
+
+
+@pytest.fixture(scope="module")
+def shop_handler() -> Iterator[Handler]:
+    """The handler of the caller "shop", on a port of its own, with a token of its own."""
+    handler = Handler(identity.new_token())
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(handler.answer(body, self.headers.get(HEADER)))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    # A path and query, which the relay's logs must not show.
+    handler.url = f"http://127.0.0.1:{server.server_port}/hooks/shop?secret=s3"
+    try:
+        yield handler
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 class Sidecar:
@@ -146,7 +215,10 @@ def redis_module(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="module")
 def logs_and_scrape(
-    emulator_process: str, redis_module: RedisServer, tmp_path_factory: pytest.TempPathFactory
+    emulator_process: str,
+    redis_module: RedisServer,
+    shop_handler: Handler,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[list[dict[str, Any]], list[Metric]]]:
     """Drives every failure the runbook can reproduce through one sidecar; yields its log lines
     and the scrape of /metrics taken before Redis was stopped (so the Redis metrics are there)."""
@@ -163,12 +235,30 @@ def logs_and_scrape(
         with urllib.request.urlopen(request, timeout=5) as response:
             assert response.status == 200
 
+    handler = shop_handler
     policy = tmp_path_factory.mktemp("policy") / "policy.yaml"
-    policy.write_text(POLICY, encoding="utf-8")
+    policy.write_text(
+        POLICY.substitute(token_sha256=identity.key_digest(handler.token), relay_url=handler.url),
+        encoding="utf-8",
+    )
     sidecar = Sidecar(emulator_process, redis_server, token, policy)
     stub = sidecar.stub
     lines: list[dict[str, Any]] = []
     try:
+        # A webhook relayed to the caller's handler: refused once, then delivered.
+        eventually_sync(
+            lambda: value(scrape(sidecar.http_port), RELAY_ACTIVE, caller="shop") == 1,
+            "the relay to be active",
+            within=20,
+        )
+        assert post_webhook(sidecar.http_port, token, update_body(4242)) == 200
+        eventually_sync(
+            lambda: value(scrape(sidecar.http_port), RELAYED, caller="shop", outcome="delivered"),
+            "the event to be relayed",
+            within=20,
+        )
+        assert handler.statuses == [500, 200]
+
         # Ordinary traffic: reads, a keyed create, a transfer under the cap, an audited one.
         stub.GetMe(pb.GetMeRequest(), timeout=10)
         stub.GetBalance(pb.GetBalanceRequest(), timeout=10)
@@ -285,12 +375,19 @@ def test_runbook_symptoms_show(
         "spend store unreachable; spend cap fails closed",
         "dependency recovered",
         "ready",
+        "webhook relay configured",
+        "webhook relay active on this replica",
+        "webhook relay attempt failed; retrying",
     ):
         assert expected in messages, expected
     denied = next(line for line in lines if line["msg"] == "policy denied the call")
     assert denied["rule"] == "spend_caps[0]" and "left: 1" in denied["reason"]
     statuses = {line.get("status") for line in lines if line["msg"] == "upstream attempt failed"}
     assert {429, 503, "disconnect", 502} <= statuses
+
+    failed = next(line for line in lines if line["msg"] == "webhook relay attempt failed; retrying")
+    assert (failed["caller"], failed["outcome"], failed["status"]) == ("shop", "refused", 500)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", failed["target"])  # no path, no query
 
     def v(name: str, **labels: str) -> float:
         return value(families, name, **labels)
@@ -308,6 +405,11 @@ def test_runbook_symptoms_show(
     )
     assert v("cryptopay_sidecar_policy_loads_total", result="error") == 1
     assert v("cryptopay_sidecar_dependency_up", dependency="redis") == 1
+    assert v(RELAYED, caller="shop", outcome="refused") == 1
+    assert v(RELAYED, caller="shop", outcome="delivered") == 1
+    assert v(RELAY_ACTIVE, caller="shop") == 1
+    lag = [s.value for f in families for s in f.samples if s.name == RELAY_LAG]
+    assert lag == [0.0]  # caught up
 
 
 # --- every metric named anywhere exists in the scrape ---------------------------------------------
