@@ -61,6 +61,7 @@ def test_every_runbook_failure_has_an_alert() -> None:
         "webhook-signature-failures",
         "subscribers-lagging-or-a-consumer-group-stuck",
         "webhook-events-delivered-untyped",
+        "webhook-relay-behind-or-failing",
         "policy-rejected-on-reload",
         "spend-cap-reached",
         "payments-with-an-unknown-outcome",
@@ -105,6 +106,9 @@ STOPPED = "cryptopay_sidecar_retries_stopped_total"
 IDEMPOTENCY = "cryptopay_sidecar_idempotency_total"
 LOADS = "cryptopay_sidecar_policy_loads_total"
 UPSTREAM_SECONDS = "cryptopay_sidecar_upstream_attempt_duration_seconds_bucket"
+RELAYED = "cryptopay_sidecar_webhook_relay_deliveries_total"
+RELAY_LAG = "cryptopay_sidecar_webhook_relay_lag_seconds"
+SHOP = {**NS_JOB, "caller": "shop"}
 
 CASES = [
     # Readiness
@@ -377,6 +381,82 @@ CASES = [
         {s("cryptopay_sidecar_webhooks_untyped_total", update_type="invoice_paid"): "1x100"},
         "90m",
     ),
+    # The relay: the oldest undelivered event ages past 3 minutes and stays there.
+    Case(
+        "CryptoPayWebhookRelayLagging", {s(RELAY_LAG, caller="shop"): "0 0 60+60x10"}, "8m", [SHOP]
+    ),
+    # The lease moved to replica b: the lag goes on from there, one alert for the caller.
+    Case(
+        "CryptoPayWebhookRelayLagging",
+        {
+            s(RELAY_LAG, caller="shop"): "0 60 120 180 240",
+            s(RELAY_LAG, caller="shop", instance="b"): "_x5 300+60x5",
+        },
+        "8m",
+        [SHOP],
+    ),
+    # A handler restarting: the lag passes 3 minutes for a moment, then the event is delivered.
+    Case("CryptoPayWebhookRelayLagging", {s(RELAY_LAG, caller="shop"): "0 120 200 0x10"}, "4m"),
+    Case("CryptoPayWebhookRelayLagging", {s(RELAY_LAG, caller="shop"): "0 60 120 170x10"}, "12m"),
+    # It delivered, then every attempt fails (refused, then unreachable).
+    Case(
+        "CryptoPayWebhookRelayFailing",
+        {
+            s(RELAYED, caller="shop", outcome="delivered"): "0+2x3 6x20",
+            s(RELAYED, caller="shop", outcome="refused"): "0x3 0+2x5 10x15",
+            s(RELAYED, caller="shop", outcome="unreachable"): "_x9 0+3x15",
+        },
+        "15m",
+        [SHOP],
+    ),
+    # A new relay whose handler never answered a 2xx.
+    Case(
+        "CryptoPayWebhookRelayFailing",
+        {s(RELAYED, caller="shop", outcome="timeout"): "0+1x20"},
+        "8m",
+        [SHOP],
+    ),
+    # Failures for 4 minutes, then deliveries: a handler's deploy.
+    Case(
+        "CryptoPayWebhookRelayFailing",
+        {
+            s(RELAYED, caller="shop", outcome="refused"): "0+2x4 8x20",
+            s(RELAYED, caller="shop", outcome="delivered"): "0x4 1+1x20",
+        },
+        "8m",
+    ),
+    # Failed attempts on replica a, deliveries on replica b, which took the lease.
+    Case(
+        "CryptoPayWebhookRelayFailing",
+        {
+            s(RELAYED, caller="shop", outcome="unreachable"): "0+3x20",
+            s(RELAYED, caller="shop", outcome="delivered", instance="b"): "0+1x20",
+        },
+        "15m",
+    ),
+    # One event lost or skipped is enough, even the first of its series; an hour later it is quiet.
+    Case(
+        "CryptoPayWebhookRelayEventsLost",
+        {s(RELAYED, caller="shop", outcome="lost"): "_x3 1x10"},
+        "5m",
+        [SHOP],
+    ),
+    Case(
+        "CryptoPayWebhookRelayEventsLost",
+        {s(RELAYED, caller="shop", outcome="skipped"): "0x3 1x10"},
+        "5m",
+        [SHOP],
+    ),
+    Case(
+        "CryptoPayWebhookRelayEventsLost",
+        {s(RELAYED, caller="shop", outcome="lost"): "1x100"},
+        "90m",
+    ),
+    Case(
+        "CryptoPayWebhookRelayEventsLost",
+        {s(RELAYED, caller="shop", outcome="refused"): "0+5x10"},
+        "5m",
+    ),
     # Policy
     Case("CryptoPayPolicyReloadRejected", {s(LOADS, result="error"): "_x3 1x10"}, "6m", [BASE]),
     Case("CryptoPayPolicyReloadRejected", {s(LOADS, result="error"): "1x100"}, "90m"),
@@ -548,4 +628,5 @@ def test_cases_use_only_the_alerts_labels(case: Case) -> None:
             "bucket",
             "rule",
             "method",
+            "caller",
         }
